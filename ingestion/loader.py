@@ -1,0 +1,311 @@
+"""Load export files into raw: one transaction per file, streamed through COPY, with quarantine and audit.
+
+For each file: hash it (a file already loaded is recognised and skipped), read it with the reader of its
+format, validate each record, COPY good rows into the raw table and spool bad rows to quarantine, then
+move rows whose key repeats in the file with different content to quarantine, and write the audit row —
+all in one transaction, so a crash leaves nothing behind. A rejected file gets only an audit row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from psycopg.copy import QueuedLibpqWriter
+from psycopg.types.json import Jsonb
+
+from ingestion.contracts import CONTRACTS, Contract
+from ingestion.readers import ACCEPTED_SUFFIXES, FileRejected, HeaderMap, Layout, load_aliases, open_batches
+from ingestion.reference import UnitRegistry
+from ingestion.schema import copy_columns, ensure_schema, parsed_column
+from ingestion.validation import BatchValidator, Context
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+_EXTRACTION_IN_NAME = re.compile(r"_(\d{8})(?:T(\d{6}))?$")
+
+
+@dataclass
+class LoadResult:
+    path: Path
+    status: str  # loaded | rejected | already_loaded
+    load_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        if self.status == "rejected":
+            return f"REJECTED  {self.message}"
+        if self.status == "already_loaded":
+            return f"unchanged {self.path.name}: already loaded (load {self.load_id}), nothing to do"
+        text = (f"loaded    {self.path.name}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
+                f"{self.rows_quarantined} quarantined, {self.rows_skipped} skipped (load {self.load_id}, "
+                f"{self.seconds:.1f}s)")
+        for warning in self.warnings:
+            text += f"\n          warning: {warning}"
+        return text
+
+
+def extraction_time(path: Path) -> tuple[str | None, str]:
+    """`…_YYYYMMDD.ext` (end of that day) or `…_YYYYMMDDTHHMMSS.ext`; None when the name carries none."""
+    m = _EXTRACTION_IN_NAME.search(path.stem)
+    if not m:
+        return None, "load time"
+    day, clock = m.groups()
+    try:
+        if clock:
+            value = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
+        else:
+            value = datetime.strptime(day, "%Y%m%d").replace(hour=23, minute=59, second=59)
+    except ValueError:
+        return None, "load time"
+    return value.strftime("%Y-%m-%d %H:%M:%S"), "file name"
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files as given, and the accepted files inside folders, in name order."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            files.append(path)
+    return files
+
+
+class Loader:
+    def __init__(self, conn: psycopg.Connection, source: str, reference_dir: Path, aliases_file: Path,
+                 pii_hash_key: bytes):
+        if source not in CONTRACTS:
+            raise ValueError(f"unknown source '{source}' (known: {', '.join(CONTRACTS)})")
+        self.conn = conn
+        self.source = source
+        self.contract: Contract = CONTRACTS[source][0]
+        self.units = UnitRegistry.from_dir(reference_dir)
+        self.header_map = HeaderMap(self.contract, load_aliases(aliases_file))
+        self.pii_hash_key = pii_hash_key
+        ensure_schema(conn)
+
+    # -- public --------------------------------------------------------------------------------------
+    def load(self, path: Path) -> LoadResult:
+        started = time.monotonic()
+        started_at = datetime.now(LOCAL_TZ)
+        path = Path(path)
+        if not path.is_file():
+            return self._reject(path, None, 0, Layout("unknown"), started_at, f"{path}: no such file")
+        sha, size = file_sha256(path)
+        layout = Layout(path.suffix.lower().lstrip(".") or "unknown")
+        try:
+            with self.conn.transaction():
+                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
+                row = self.conn.execute(
+                    "select load_id from audit.file_loads where source = %s and entity = %s "
+                    "and file_sha256 = %s and status = 'loaded'",
+                    [self.source, self.contract.entity, sha],
+                ).fetchone()
+                if row:
+                    return LoadResult(path, "already_loaded", load_id=row[0])
+                result = self._load_rows(path, sha, size, layout, started_at)
+        except FileRejected as exc:
+            return self._reject(path, sha, size, layout, started_at, str(exc))
+        result.seconds = time.monotonic() - started
+        return result
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _load_rows(self, path: Path, sha: str, size: int, layout: Layout, started_at: datetime) -> LoadResult:
+        contract = self.contract
+        extracted_at, origin = extraction_time(path)
+        if extracted_at is None:
+            extracted_at = started_at.strftime("%Y-%m-%d %H:%M:%S")
+        load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        layout, batches = open_batches(path, self.header_map)
+        validator = BatchValidator(contract, Context(self.units, extracted_at, self.pii_hash_key))
+        result = LoadResult(path, "loaded", load_id=load_id)
+        read = loaded = quarantined = 0
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+            cursor = self.conn.cursor()
+            # FORCE_NULL: an empty export cell ("" in our CSV) is stored as NULL, decided by the server.
+            text_columns = ", ".join(f.name for f in contract.fields)
+            with cursor.copy(
+                f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin "
+                f"(format csv, force_null ({text_columns}))",
+                # A writer thread sends to the server while the next block is parsed and validated.
+                writer=QueuedLibpqWriter(cursor),
+            ) as copy:
+                for batch in batches:
+                    for place, line, reason in batch.unreadable:
+                        spool.write(json.dumps([place, {"line": line}, [reason]], ensure_ascii=False) + "\n")
+                    quarantined += len(batch.unreadable)
+                    read += batch.num_rows + len(batch.unreadable)
+                    if not batch.num_rows:
+                        continue
+                    checked = validator.check(batch.columns)
+                    for i, reasons in checked.reasons.items():
+                        record = self._record([c[i].as_py() for c in batch.columns], batch.extra[i] if batch.extra else None)
+                        spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
+                    quarantined += len(checked.reasons)
+                    rows = self._raw_rows(batch, checked, validator, load_id, path.name, extracted_at)
+                    loaded += rows.num_rows
+                    buffer = io.BytesIO()
+                    pcsv.write_csv(rows, buffer, pcsv.WriteOptions(include_header=False))
+                    copy.write(buffer.getbuffer())
+            spool.seek(0)
+            self._copy_quarantine(spool, load_id, path.name, extracted_at)
+        moved = self._quarantine_conflicting_duplicates(load_id)
+        result.rows_read = read
+        result.rows_loaded = loaded - moved
+        result.rows_quarantined = quarantined + moved
+        result.rows_skipped = layout.rows_skipped
+        if layout.extra_columns:
+            result.warnings.append(
+                "columns outside the contract kept in raw.extra_columns: " + ", ".join(layout.extra_columns)
+            )
+        self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "loaded")
+        return result
+
+    def _record(self, values: list[str], extra: dict | None) -> dict:
+        """A quarantined record as received: contract field -> text, plus the file's other columns."""
+        record = {f.name: value for f, value in zip(self.contract.fields, values, strict=True) if value != ""}
+        if extra:
+            record["extra_columns"] = extra
+        return record
+
+    def _raw_rows(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
+                  extracted_at: str) -> pa.Table:
+        """The batch's good rows as the raw table's columns, in COPY order."""
+        contract = self.contract
+        n = batch.num_rows
+        data = {
+            "load_id": pa.repeat(pa.scalar(load_id, pa.int64()), n),
+            "source_file": pa.repeat(pa.scalar(source_file), n),
+            "source_line": pa.array(batch.places),
+            "extracted_at": pa.repeat(pa.scalar(extracted_at), n),
+        }
+        for f, column in zip(contract.fields, batch.columns, strict=True):
+            data[f.name] = column
+        data["extra_columns"] = pa.array(
+            [json.dumps(e, ensure_ascii=False) if e else None for e in batch.extra] if batch.extra else [None] * n,
+            pa.string(),
+        )
+        for f in contract.fields:
+            if f.parsed:
+                data[parsed_column(f.name)] = checked.parsed[f.name]
+        if "applicant_id_number" in validator.index:
+            data["applicant_id_hash"] = validator.keyed_hashes(batch.columns[validator.index["applicant_id_number"]])
+        table = pa.table(data)
+        if checked.bad.any():
+            table = table.filter(pa.array(~checked.bad))
+        return table
+
+    def _copy_quarantine(self, spool, load_id: int, source_file: str, extracted_at: str) -> None:
+        with self.conn.cursor().copy(
+            "copy quarantine.rows (load_id, source, entity, source_file, source_line, extracted_at, record, reasons) "
+            "from stdin"
+        ) as copy:
+            for line in spool:
+                place, record, reasons = json.loads(line)
+                copy.write_row([load_id, self.source, self.contract.entity, source_file, place, extracted_at,
+                                Jsonb(record), reasons])
+
+    def _quarantine_conflicting_duplicates(self, load_id: int) -> int:
+        """Rows whose key repeats within the file with different content: all of them go to quarantine."""
+        contract = self.contract
+        table = contract.raw_table
+        key = ", ".join(contract.key)
+        # Two steps, so the usual case (no key repeats) costs one aggregate over the file's rows.
+        repeated = self.conn.execute(
+            f"select {key} from {table} where load_id = %s group by {key} having count(*) > 1", [load_id]
+        ).fetchall()
+        if not repeated:
+            return 0
+        content = "row(" + ", ".join(["extra_columns::text"] + [f.name for f in contract.fields]) + ")"
+        record = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
+            f"'{f.name}', nullif(r.{f.name}, '')" for f in contract.fields
+        ) + ", 'extra_columns', r.extra_columns))"
+        headers = ", ".join(contract.by_name(k).header for k in contract.key)
+        reason = f"the same {headers} appears more than once in the file with different content"
+        return self.conn.execute(
+            f"""
+            with conflicting as materialized (
+                select {key} from {table}
+                where load_id = %(load_id)s and ({key}) in (select * from unnest(%(keys)s::text[]))
+                group by {key} having count(distinct {content}) > 1
+            ),
+            moved as (
+                delete from {table} r using conflicting c
+                where r.load_id = %(load_id)s and {" and ".join(f"r.{k} = c.{k}" for k in contract.key)}
+                returning r.*
+            )
+            insert into quarantine.rows
+                (load_id, source, entity, source_file, source_line, extracted_at, record, reasons)
+            select %(load_id)s, %(source)s, %(entity)s, r.source_file, r.source_line, r.extracted_at, {record},
+                   array[%(reason)s]
+            from moved r
+            """,
+            {"load_id": load_id, "keys": [row[0] for row in repeated], "source": self.source,
+             "entity": contract.entity, "reason": reason},
+        ).rowcount
+
+    def _audit(self, result: LoadResult, path: Path, sha: str | None, size: int, layout: Layout,
+               extracted_at: str | None, origin: str | None, started_at: datetime, status: str) -> None:
+        self.conn.execute(
+            """
+            insert into audit.file_loads (load_id, source, entity, file_name, file_path, file_sha256, file_bytes,
+                file_format, encoding, delimiter, sheet, header_line, extracted_at, extracted_at_origin,
+                started_at, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, message, warnings)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            [result.load_id, self.source, self.contract.entity, path.name, str(path.resolve()), sha, size,
+             layout.file_format, layout.encoding, layout.delimiter, layout.sheet, layout.header_line,
+             extracted_at, origin, started_at, status, result.rows_read, result.rows_loaded,
+             result.rows_quarantined, result.rows_skipped, result.message, Jsonb(result.warnings)],
+        )
+
+    def _reject(self, path: Path, sha: str | None, size: int, layout: Layout, started_at: datetime,
+                message: str) -> LoadResult:
+        with self.conn.transaction():
+            load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+            result = LoadResult(path, "rejected", load_id=load_id, message=message)
+            extracted_at, origin = extraction_time(path)
+            self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "rejected")
+        return result
+
+
+def load_files(conn: psycopg.Connection, source: str, paths: list[Path], reference_dir: Path,
+               aliases_file: Path, pii_hash_key: bytes, progress=None) -> list[LoadResult]:
+    loader = Loader(conn, source, reference_dir, aliases_file, pii_hash_key)
+    results = []
+    for path in expand_paths(paths):
+        result = loader.load(path)
+        results.append(result)
+        if progress:
+            progress(result)
+    return results
+
+
+__all__ = ["ACCEPTED_SUFFIXES", "LoadResult", "Loader", "load_files", "parsed_column"]

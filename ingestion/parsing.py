@@ -1,0 +1,133 @@
+"""Value parsers of the input contract (spec/sources.md): day-first dates, codes, yes/no, amounts.
+
+Each parser takes a stripped NFC string (never empty: empty means NULL and is handled by the caller)
+and returns the value to store, or raises ValueError with a short reason. Exports repeat the same
+values millions of times, so the parsers are memoised per process.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})")
+_PORTAL_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+
+
+@lru_cache(maxsize=1 << 18)
+def parse_timestamp(text: str) -> tuple[str, bool]:
+    """Returns (ISO 'YYYY-MM-DD HH:MM:SS' for a time given, 'YYYY-MM-DD' for a date alone, has_time)."""
+    m = _DAY_FIRST.fullmatch(text)
+    if m:
+        day, month, year, hour, minute, second = m.groups()
+    else:
+        m = _ISO.fullmatch(text) or _PORTAL.fullmatch(text) or _PORTAL_DATE.fullmatch(text)
+        if not m:
+            raise ValueError("is not a date in an accepted form (dd/mm/yyyy [HH:MM[:SS]], ISO, yyyyMMddHHmmss)")
+        groups = m.groups() + (None,) * (6 - len(m.groups()))
+        year, month, day, hour, minute, second = groups
+    try:
+        if hour is None:
+            return date(int(year), int(month), int(day)).isoformat(), False
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError as exc:
+        raise ValueError(f"is not a valid date ({exc})") from None
+    return value.strftime("%Y-%m-%d %H:%M:%S"), True
+
+
+def receipt_time(text: str) -> str:
+    iso, has_time = parse_timestamp(text)
+    return iso if has_time else iso + " 00:00:00"
+
+
+def event_time(text: str) -> str:
+    iso, has_time = parse_timestamp(text)
+    return iso if has_time else iso + " 23:59:59"
+
+
+def plain_date(text: str) -> str:
+    return parse_timestamp(text)[0][:10]
+
+
+def excel_serial_to_iso(serial: float) -> str:
+    """An Excel serial date (1900 date system) as the ISO text the parsers accept."""
+    value = datetime(1899, 12, 30) + timedelta(days=float(serial))
+    value = value.replace(microsecond=0) + timedelta(seconds=round(value.microsecond / 1e6))
+    if value.hour == value.minute == value.second == 0:
+        return value.date().isoformat()
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _label_parser(name: str, labels: dict[str, object]):
+    table = {k.casefold(): v for k, v in labels.items()}
+    accepted = ", ".join(sorted({k for k in labels if not k.isdigit()})) or ", ".join(labels)
+
+    def parse(text: str):
+        try:
+            return table[text.casefold()]
+        except KeyError:
+            raise ValueError(f"is not a known {name} (expected a code or one of: {accepted})") from None
+
+    return parse
+
+
+channel = _label_parser(
+    "channel", {"1": 1, "2": 2, "3": 3, "Trực tiếp": 1, "Trực tuyến": 2, "Bưu chính công ích": 3, "Bưu chính": 3}
+)
+service_level = _label_parser("service level", {"Toàn trình": "full", "Một phần": "partial"})
+DOSSIER_STATUS_LABELS = {
+    "Mới đăng ký": 1,
+    "Được tiếp nhận": 2,
+    "Không được tiếp nhận": 3,
+    "Đang xử lý": 4,
+    "Yêu cầu bổ sung giấy tờ": 5,
+    "Yêu cầu thực hiện nghĩa vụ tài chính": 6,
+    "Công dân yêu cầu rút hồ sơ": 7,
+    "Dừng xử lý": 8,
+    "Đã xử lý xong": 9,
+    "Đã trả kết quả": 10,
+}
+dossier_status = _label_parser(
+    "dossier status", {**{str(v): v for v in DOSSIER_STATUS_LABELS.values()}, **DOSSIER_STATUS_LABELS}
+)
+yes_no = _label_parser(
+    "yes/no value",
+    {"có": True, "không": False, "x": True, "1": True, "0": False, "true": True, "false": False,
+     "yes": True, "no": False},
+)
+payment = _label_parser("online payment code (0, 1 or 2)", {"0": 0, "1": 1, "2": 2})
+rating = _label_parser(
+    "rating", {"Rất hài lòng": "very_satisfied", "Hài lòng": "satisfied", "Không hài lòng": "unsatisfied"}
+)
+
+_AMOUNT = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+")
+
+
+def amount(text: str) -> int:
+    if not _AMOUNT.fullmatch(text):
+        raise ValueError("is not an amount in VND (an integer, thousands separated by '.', ',' or space)")
+    return int(re.sub(r"[., ]", "", text))
+
+
+def count(text: str) -> int:
+    if not text.isdigit():
+        raise ValueError("is not a whole number")
+    return int(text)
+
+
+PARSERS = {
+    "receipt_time": receipt_time,
+    "event_time": event_time,
+    "date": plain_date,
+    "channel": channel,
+    "service_level": service_level,
+    "dossier_status": dossier_status,
+    "yes_no": yes_no,
+    "payment": payment,
+    "amount": amount,
+    "count": count,
+    "rating": rating,
+}

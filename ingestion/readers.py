@@ -1,0 +1,537 @@
+"""Readers: turn an export file into records aligned to a contract, streaming, whatever its format.
+
+Every reader yields `(place, values, extra)`: `place` is the line (text, JSON Lines), row (workbook) or
+record number (JSON array); `values` one stripped NFC string per contract field ('' where absent);
+`extra` a dict of the file's columns outside the contract (None when there are none).
+A file that cannot be read as a whole raises `FileRejected` with the place of the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+import json
+import tomllib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.contracts import Contract
+from ingestion.parsing import excel_serial_to_iso
+
+HEADER_SEARCH_ROWS = 20
+TOTAL_ROW_LABELS = {"tổng cộng", "tổng số", "cộng", "tổng"}
+IGNORED_HEADERS = {"stt"}
+TEXT_SUFFIXES = {".csv", ".txt"}
+ACCEPTED_SUFFIXES = TEXT_SUFFIXES | {".xlsx", ".xls", ".json", ".jsonl"}
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+class FileRejected(Exception):
+    """The whole file is refused; the message names the problem and where it is."""
+
+
+@dataclass
+class Layout:
+    """What the reader found out about the file, for the audit row."""
+
+    file_format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_line: int | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    rows_skipped: int = 0
+
+
+def normalise_header(text: object) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip().casefold()
+
+
+def load_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
+    """Header alias file: `[source.entity]` tables mapping a contract field to the other headers a vendor uses."""
+    if not path.exists():
+        return {}
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {
+        f"{source}.{entity}": fields
+        for source, entities in data.items()
+        for entity, fields in entities.items()
+    }
+
+
+class HeaderMap:
+    """Maps a file's header names onto contract fields (contract header, portal name, or a configured alias)."""
+
+    def __init__(self, contract: Contract, aliases: dict[str, dict[str, list[str]]]):
+        self.contract = contract
+        self.lookup: dict[str, int] = {}
+        extra_aliases = aliases.get(f"{contract.source}.{contract.entity}", {})
+        for index, f in enumerate(contract.fields):
+            for name in [f.header, f.portal, f.name, *extra_aliases.get(f.name, [])]:
+                if name:
+                    self.lookup.setdefault(normalise_header(name), index)
+
+    def resolve(self, headers: list[str], place: str) -> tuple[list[int | None], list[tuple[int, str]]]:
+        """Column index of each contract field, and the extra columns. Rejects repeated headers."""
+        columns: list[int | None] = [None] * len(self.contract.fields)
+        extras: list[tuple[int, str]] = []
+        seen: dict[str, int] = {}
+        for position, header in enumerate(headers):
+            key = normalise_header(header)
+            if not key:
+                continue
+            if key in seen:
+                raise FileRejected(
+                    f"{place}: header '{header}' repeats (columns {seen[key] + 1} and {position + 1})"
+                )
+            seen[key] = position
+            index = self.lookup.get(key)
+            if index is None:
+                if key not in IGNORED_HEADERS:
+                    extras.append((position, str(header).strip()))
+            elif columns[index] is not None:
+                raise FileRejected(
+                    f"{place}: columns {columns[index] + 1} and {position + 1} both give "
+                    f"'{self.contract.fields[index].header}'"
+                )
+            else:
+                columns[index] = position
+        return columns, extras
+
+    def missing_required(self, headers: list[str]) -> list[str]:
+        present = {self.lookup.get(normalise_header(h)) for h in headers}
+        return [f.header for i, f in enumerate(self.contract.fields) if f.required and i not in present]
+
+
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
+# -- delimited text -------------------------------------------------------------------------------------
+def _detect_encoding(path: Path) -> str:
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return "utf-8"
+
+
+def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+    """Decoded NFC lines; a byte sequence that is not in the file's encoding rejects the file, with its line."""
+    name = path.name
+    if encoding == "utf-16":
+        with open(path, encoding="utf-16", newline="") as handle:
+            number = 0
+            try:
+                for number, line in enumerate(handle, 1):  # noqa: B007
+                    yield _nfc(line)
+            except UnicodeError as exc:
+                raise FileRejected(f"{name}: near line {number + 1}: not valid UTF-16 ({exc.reason})") from None
+        return
+    with open(path, "rb") as handle:
+        first = True
+        for number, raw in enumerate(handle, 1):
+            if first and encoding == "utf-8-sig":
+                raw = raw[3:]
+            first = False
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise FileRejected(
+                    f"{name}: line {number}, byte {exc.start + 1}: not valid UTF-8 — the accepted encodings are "
+                    "UTF-8 (with or without BOM) and UTF-16 with BOM; save the export again as UTF-8"
+                ) from None
+            yield _nfc(line)
+
+
+def _find_header(rows: list[list[str]], header_map: HeaderMap) -> int | None:
+    for i, row in enumerate(rows):
+        if not header_map.missing_required(row):
+            return i
+    return None
+
+
+def _best_candidate_message(name: str, rows: list[list[str]], header_map: HeaderMap, unit: str) -> str:
+    scored = [(len(header_map.missing_required(r)), i) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not scored:
+        return f"{name}: the file is empty (no header row within the first {HEADER_SEARCH_ROWS} rows)"
+    missing, index = min(scored)
+    names = ", ".join(f"'{h}'" for h in header_map.missing_required(rows[index]))
+    return f"{name}: {unit} {index + 1}: required column(s) {names} missing from the header row"
+
+
+BATCH_ROWS = 65536
+
+
+@dataclass
+class Batch:
+    """A block of records: `columns` holds one string array per contract field ('' where empty)."""
+
+    places: np.ndarray
+    columns: list[pa.Array]
+    extra: list[dict | None] | None = None  # columns outside the contract, per row
+    # Lines that could not become records at all (wrong number of cells, not JSON): (place, text, reason)
+    unreadable: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.places)
+
+
+def _clean(array: pa.Array) -> pa.Array:
+    """Strip surrounding spaces and normalise to NFC; nulls become ''."""
+    if array.type != pa.string():
+        array = array.cast(pa.string())
+    if array.null_count:
+        array = pc.fill_null(array, "")
+    if not pc.all(pc.string_is_ascii(array)).as_py():
+        array = pc.utf8_normalize(array, "NFC")
+    return pc.utf8_trim_whitespace(array)
+
+
+def _skippable(cells: list[str]) -> bool:
+    """A row without a key that is blank or reads as a totals row."""
+    texts = [c.strip().casefold().rstrip(":") for c in cells if c and c.strip()]
+    return not texts or any(t in TOTAL_ROW_LABELS for t in texts[:3])
+
+
+def _batch_from_table(table, columns, extras, header_map, layout, first_place, unreadable):
+    """Contract-aligned batch from a block of the file's columns (by position), dropping skippable rows."""
+    n = table.num_rows
+    names = [f.name for f in header_map.contract.fields]
+    key_indexes = [names.index(k) for k in header_map.contract.key]
+    places = np.arange(first_place, first_place + n, dtype=np.int64)
+    aligned = [_clean(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
+    no_key = np.ones(n, dtype=bool)
+    for k in key_indexes:
+        no_key &= pc.equal(aligned[k], "").to_numpy(zero_copy_only=False)
+    keep = np.ones(n, dtype=bool)
+    for i in np.flatnonzero(no_key):
+        cells = [table.column(j)[i].as_py() or "" for j in range(table.num_columns)]
+        if _skippable(cells):
+            keep[i] = False
+            layout.rows_skipped += 1
+    extra = None
+    if extras:
+        extra_columns = [(label, table.column(p).to_pylist()) for p, label in extras]
+        extra = [
+            {label: values[i] for label, values in extra_columns if values[i] not in (None, "")} or None
+            for i in range(n)
+        ]
+    if not keep.all():
+        mask = pa.array(keep)
+        aligned = [a.filter(mask) for a in aligned]
+        places = places[keep]
+        if extra is not None:
+            extra = [e for e, k in zip(extra, keep, strict=True) if k]
+    return Batch(places, aligned, extra, unreadable)
+
+
+def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterator[Batch]:
+    encoding = _detect_encoding(path)
+    layout.encoding = encoding
+    head: list[str] = []
+    for line in _text_lines(path, encoding):
+        head.append(line)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    candidates = []
+    for delimiter in (",", ";", "\t"):
+        rows = list(csv.reader(head, delimiter=delimiter))
+        found = _find_header(rows, header_map)
+        if found is not None:
+            candidates.append((found, -len(rows[found]), delimiter, rows))
+    if not candidates:
+        rows = max((list(csv.reader(head, delimiter=d)) for d in (",", ";", "\t")),
+                   key=lambda r: max(map(len, r), default=0))
+        raise FileRejected(_best_candidate_message(path.name, rows, header_map, "line"))
+    header_index, _, delimiter, rows = min(candidates)
+    layout.delimiter = delimiter
+    layout.header_line = header_index + 1
+    headers = rows[header_index]
+    columns, extras = header_map.resolve(headers, f"{path.name}: line {header_index + 1}")
+    layout.extra_columns = [name for _, name in extras]
+    positional = [f"c{i}" for i in range(len(headers))]
+    unreadable: list[tuple[int, str, str]] = []
+    state = {"rows": 0}
+
+    def invalid_row(row) -> str:
+        cells = len(next(csv.reader([row.text], delimiter=delimiter), []))
+        place = row.number or (header_index + 2 + state["rows"] + len(unreadable))
+        if not row.text.strip(delimiter + " \r\n"):
+            layout.rows_skipped += 1
+        else:
+            unreadable.append((place, row.text, f"the row has {cells} cells, the header {len(headers)}"))
+        return "skip"
+
+    import pyarrow.csv as pcsv
+
+    reader = pcsv.open_csv(
+        path,
+        read_options=pcsv.ReadOptions(
+            skip_rows=header_index + 1, column_names=positional, block_size=1 << 23,
+            encoding="utf8" if encoding.startswith("utf-8") else encoding,
+        ),
+        parse_options=pcsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid_row
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types={name: pa.string() for name in positional},
+            strings_can_be_null=False, quoted_strings_can_be_null=False,
+        ),
+    )
+    first_place = header_index + 2
+    try:
+        for record_batch in reader:
+            batch = _batch_from_table(record_batch, columns, extras, header_map, layout, first_place,
+                                      list(unreadable))
+            unreadable.clear()
+            first_place += record_batch.num_rows
+            state["rows"] += record_batch.num_rows
+            yield batch
+    except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
+            for _ in _text_lines(path, encoding):  # finds the line and raises FileRejected
+                pass
+        raise FileRejected(f"{path.name}: near line {first_place}: {exc}") from None
+    if unreadable:
+        yield Batch(np.zeros(0, dtype=np.int64), [pa.array([], pa.string()) for _ in columns], None, unreadable)
+
+
+def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
+    """Batches from (place, values, extra) rows of the workbook and JSON readers."""
+    buffer: list = []
+    unreadable: list = []
+
+    def flush():
+        places = np.array([r[0] for r in buffer], dtype=np.int64)
+        columns = [_clean(pa.array([r[1][i] for r in buffer], pa.string())) for i in range(width)]
+        extra = [r[2] for r in buffer]
+        return Batch(places, columns, extra if any(extra) else None, list(unreadable))
+
+    for place, values, extra in rows:
+        if values is None:
+            unreadable.append((place, extra["_line"], extra["_error"]))
+        else:
+            buffer.append((place, values, extra))
+        if len(buffer) >= 10000:
+            yield flush()
+            buffer.clear()
+            unreadable.clear()
+    if buffer or unreadable:
+        yield flush()
+
+
+def _rows(rows, columns, extras, header_map, layout, place_of, name):
+    names = [f.name for f in header_map.contract.fields]
+    key_indexes = [names.index(k) for k in header_map.contract.key]
+    width = max([c for c in columns if c is not None] + [p for p, _ in extras]) + 1
+    for row in rows:
+        place = place_of()
+        if len(row) < width:
+            row = list(row) + [""] * (width - len(row))
+        values = [row[c].strip() if c is not None else "" for c in columns]
+        if not any(values[i] for i in key_indexes) and _skippable(row):
+            layout.rows_skipped += 1
+            continue
+        extra = {label: row[p] for p, label in extras if row[p] != ""} or None
+        yield place, values, extra
+
+
+# -- workbooks ------------------------------------------------------------------------------------------
+def _cell_text(value, is_date: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == 0:
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        if is_date:
+            return excel_serial_to_iso(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return _nfc(str(value))
+
+
+def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        import zipfile
+
+        import openpyxl
+
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+            raise FileRejected(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
+        sheet = workbook.worksheets[0]
+        layout.sheet = sheet.title
+        try:
+            yield from sheet.iter_rows(values_only=True)
+        finally:
+            workbook.close()
+    else:
+        import xlrd
+
+        try:
+            book = xlrd.open_workbook(str(path), on_demand=True)
+        except xlrd.XLRDError as exc:
+            raise FileRejected(f"{path.name}: not a readable .xls workbook ({exc})") from None
+        sheet = book.sheet_by_index(0)
+        layout.sheet = sheet.name
+        for r in range(sheet.nrows):
+            row = []
+            for cell in sheet.row(r):
+                if cell.ctype == xlrd.XL_CELL_DATE:
+                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                else:
+                    row.append(cell.value if cell.value != "" else None)
+            yield row
+
+
+def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
+    rows = _sheet_rows(path, layout)
+    head = []
+    for row in rows:
+        head.append(row)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    head_text = [[_cell_text(v, False) for v in row] for row in head]
+    header_index = _find_header(head_text, header_map)
+    sheet = f"sheet '{layout.sheet}'"
+    if header_index is None:
+        raise FileRejected(_best_candidate_message(f"{path.name}: {sheet}", head_text, header_map, "row"))
+    layout.header_line = header_index + 1
+    columns, extras = header_map.resolve(head_text[header_index], f"{path.name}: {sheet}, row {header_index + 1}")
+    layout.extra_columns = [name for _, name in extras]
+    date_kinds = {"receipt_time", "event_time", "date"}
+    date_columns = {c for c, f in zip(columns, header_map.contract.fields, strict=True)
+                    if c is not None and f.kind in date_kinds}
+    counter = {"row": header_index + 1}
+
+    def text_rows():
+        for row in itertools.chain(head[header_index + 1 :], rows):
+            counter["row"] += 1
+            yield [_cell_text(v, i in date_columns) for i, v in enumerate(row)]
+
+    rows_out = _rows(text_rows(), columns, extras, header_map, layout, lambda: counter["row"], path.name)
+    yield from _batches_from_rows(rows_out, len(columns))
+
+
+# -- JSON -----------------------------------------------------------------------------------------------
+NESTED_TOTALS = {
+    # portal list field -> how it becomes the contract value
+    "DanhSachLePhi": lambda items: str(sum(int(str(i.get("Gia") or 0).replace(".", "").replace(",", "")) for i in items)),
+    "DanhSachHoSoBoSung": lambda items: str(len(items)),
+}
+
+
+def _json_scalar(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return _nfc(str(value)).strip()
+
+
+def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dict | None]:
+    values = [""] * width
+    extra = {}
+    for key, value in obj.items():
+        index = header_map.lookup.get(normalise_header(key))
+        if isinstance(value, list) and key in NESTED_TOTALS:
+            extra[key] = value  # the nested list stays verbatim in raw
+            try:
+                text = NESTED_TOTALS[key](value)
+            except (ValueError, TypeError, AttributeError):
+                text = _json_scalar(value)  # fails validation, so the row is quarantined with the list
+        else:
+            text = _json_scalar(value)
+        if index is None:
+            if key not in NESTED_TOTALS:
+                extra[key] = value
+        else:
+            values[index] = text
+    return values, extra or None
+
+
+def read_json(path: Path, header_map: HeaderMap, layout: Layout):
+    width = len(header_map.contract.fields)
+    if path.suffix.lower() == ".jsonl":
+        layout.file_format = "jsonl"
+        for number, line in enumerate(_text_lines(path, _detect_encoding(path)), 1):
+            if not line.strip():
+                layout.rows_skipped += 1
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, None, {"_line": line.rstrip("\r\n"), "_error": f"not valid JSON ({exc.msg})"}
+                continue
+            if not isinstance(obj, dict):
+                yield number, None, {"_line": line.rstrip("\r\n"), "_error": "not a JSON object"}
+                continue
+            values, extra = _json_record(obj, header_map, width)
+            yield number, values, extra
+        return
+    import ijson
+
+    layout.file_format = "json"
+    encoding = _detect_encoding(path)
+    layout.encoding = encoding
+    with open(path, "rb") as raw:
+        stream = io.TextIOWrapper(raw, encoding=encoding) if encoding != "utf-8" else raw
+        number = 0
+        try:
+            for number, obj in enumerate(ijson.items(stream, "item", use_float=True), 1):  # noqa: B007
+                if not isinstance(obj, dict):
+                    raise FileRejected(f"{path.name}: record {number}: not a JSON object")
+                values, extra = _json_record(obj, header_map, width)
+                yield number, values, extra
+        except ijson.JSONError as exc:
+            raise FileRejected(f"{path.name}: after record {number}: not valid JSON ({exc})") from None
+        except UnicodeDecodeError as exc:
+            raise FileRejected(f"{path.name}: after record {number}: not valid UTF-8 ({exc.reason})") from None
+    if number == 0:
+        layout.rows_skipped = 0
+
+
+def open_batches(path: Path, header_map: HeaderMap) -> tuple[Layout, Iterator]:
+    suffix = path.suffix.lower()
+    if suffix in {".rar", ".7z", ".zip"}:
+        raise FileRejected(f"{path.name}: archives are not one-stop-shop or document exports; send CSV, XLSX or JSON")
+    if suffix not in ACCEPTED_SUFFIXES:
+        raise FileRejected(
+            f"{path.name}: '{suffix or 'no extension'}' is not an accepted kind of file "
+            f"(accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))})"
+        )
+    if suffix in TEXT_SUFFIXES:
+        layout = Layout("csv" if suffix == ".csv" else "txt")
+        return layout, read_delimited(path, header_map, layout)
+    if suffix in {".xlsx", ".xls"}:
+        layout = Layout(suffix[1:])
+        return layout, read_workbook(path, header_map, layout)
+    layout = Layout(suffix[1:])
+    return layout, _batches_from_rows(read_json(path, header_map, layout), len(header_map.contract.fields))

@@ -1,0 +1,134 @@
+"""Reference data kept by the office (spec/sources.md §4): read from REFORMWH_REFERENCE_DIR (default:
+the shipped sample province in reference_data/), checked, and loaded into schema `reference` by
+`reformwh build`. The loader also reads the units registry directly, to validate unit codes."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+REFERENCE_FILES: dict[str, dict[str, str]] = {
+    # file stem -> column -> SQL type
+    "units": {
+        "unit_code": "text not null", "unit_name": "text not null", "unit_level": "text not null",
+        "parent_code": "text", "valid_from": "date not null", "valid_to": "date",
+        "successor_code": "text", "has_procedures": "boolean not null",
+    },
+    "holidays": {"date": "date not null", "name": "text"},
+    "reporting_calendar": {"period_key": "text not null", "unit_level": "text not null",
+                           "submission_deadline": "date not null"},
+    "criteria": {
+        "year": "integer not null", "unit_level": "text not null", "criterion_code": "text not null",
+        "parent_code": "text", "area_code": "text", "area_name": "text", "criterion_name": "text",
+        "min_points": "numeric", "max_points": "numeric", "evidence_required": "boolean",
+    },
+    "indicators": {"year": "integer not null", "unit_level": "text not null", "indicator_code": "text not null",
+                   "indicator_name": "text", "evidence_required": "boolean"},
+}
+REQUIRED_FILES = ("units", "holidays", "reporting_calendar")
+UNIT_LEVELS = {"province", "department", "district", "commune"}
+
+
+class ReferenceError(Exception):
+    """The reference folder cannot be used; the message names the file, line and problem."""
+
+
+def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = [(reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for row in reader]
+        return [h.strip() for h in reader.fieldnames or []], rows
+
+
+def read_reference(reference_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """All reference files, with headers and the units registry checked."""
+    tables = {}
+    for stem, columns in REFERENCE_FILES.items():
+        path = reference_dir / f"{stem}.csv"
+        if not path.exists():
+            if stem in REQUIRED_FILES:
+                raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
+            tables[stem] = []
+            continue
+        headers, rows = _rows(path)
+        missing = [c for c in columns if c not in headers]
+        if missing:
+            raise ReferenceError(f"{path}: line 1: column(s) {', '.join(missing)} missing")
+        tables[stem] = [row for _, row in rows]
+        if stem == "units":
+            _check_units(path, rows)
+    return tables
+
+
+def _check_units(path: Path, rows: list[tuple[int, dict[str, str]]]) -> None:
+    intervals: dict[str, list[tuple[date, date, int]]] = {}
+    for line, row in rows:
+        if row["unit_level"] not in UNIT_LEVELS:
+            raise ReferenceError(f"{path}: line {line}: unit_level '{row['unit_level']}' is not one of {sorted(UNIT_LEVELS)}")
+        try:
+            start = date.fromisoformat(row["valid_from"])
+            end = date.fromisoformat(row["valid_to"]) if row["valid_to"] else date.max
+        except ValueError as exc:
+            raise ReferenceError(f"{path}: line {line}: {exc}") from None
+        for other_start, other_end, other_line in intervals.get(row["unit_code"], []):
+            if start <= other_end and other_start <= end:
+                raise ReferenceError(
+                    f"{path}: line {line}: validity of {row['unit_code']} overlaps line {other_line}"
+                )
+        intervals.setdefault(row["unit_code"], []).append((start, end, line))
+
+
+@dataclass
+class UnitRegistry:
+    """Unit codes and their validity intervals, for validating exports."""
+
+    intervals: dict[str, list[tuple[str, str]]]
+
+    @classmethod
+    def from_dir(cls, reference_dir: Path) -> UnitRegistry:
+        rows = read_reference_units(reference_dir)
+        intervals: dict[str, list[tuple[str, str]]] = {}
+        for row in rows:
+            intervals.setdefault(row["unit_code"], []).append((row["valid_from"], row["valid_to"] or "9999-12-31"))
+        return cls(intervals)
+
+    def problem(self, code: str, on_date: str | None) -> str | None:
+        versions = self.intervals.get(code)
+        if versions is None:
+            return "is not in the units registry"
+        if on_date is None or any(start <= on_date <= end for start, end in versions):
+            return None
+        spans = ", ".join(f"{s} – {'' if e == '9999-12-31' else e}" for s, e in versions)
+        return f"is not valid on {on_date} (valid {spans})"
+
+
+def read_reference_units(reference_dir: Path) -> list[dict[str, str]]:
+    path = reference_dir / "units.csv"
+    if not path.exists():
+        raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
+    _, rows = _rows(path)
+    _check_units(path, rows)
+    return [row for _, row in rows]
+
+
+def load_reference(conn: psycopg.Connection, reference_dir: Path) -> dict[str, int]:
+    """Replace schema `reference` with the folder's files, in one transaction; returns row counts."""
+    tables = read_reference(reference_dir)
+    counts = {}
+    with conn.transaction():
+        conn.execute("create schema if not exists reference")
+        for stem, columns in REFERENCE_FILES.items():
+            ddl = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+            # Truncate rather than drop: dbt's staging views and the roles' grants depend on these tables.
+            conn.execute(f"create table if not exists reference.{stem} ({ddl})")
+            conn.execute(f"truncate reference.{stem}")
+            names = ", ".join(f'"{c}"' for c in columns)
+            with conn.cursor().copy(f"copy reference.{stem} ({names}) from stdin") as copy:
+                for row in tables[stem]:
+                    copy.write_row([row.get(c) or None for c in columns])
+            counts[stem] = len(tables[stem])
+    return counts

@@ -1,0 +1,103 @@
+"""The loader's own schemas: raw tables (derived from the contracts), quarantine and audit.
+
+Created idempotently by every command that needs them, so an empty database needs no set-up step.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from ingestion.contracts import CONTRACTS, PARSED_SQL_TYPE, Contract
+
+LINEAGE_COLUMNS = [
+    ("load_id", "bigint not null"),
+    ("source_file", "text not null"),
+    ("source_line", "integer not null"),
+    ("extracted_at", "timestamp not null"),
+    ("loaded_at", "timestamptz not null default now()"),
+]
+
+
+def parsed_column(name: str) -> str:
+    return f"{name}_parsed"
+
+
+def raw_columns(contract: Contract) -> list[tuple[str, str]]:
+    columns = list(LINEAGE_COLUMNS)
+    columns += [(f.name, "text") for f in contract.fields]
+    columns.append(("extra_columns", "jsonb"))
+    columns += [(parsed_column(f.name), PARSED_SQL_TYPE[f.kind]) for f in contract.fields if f.parsed]
+    if any(f.name == "applicant_id_number" for f in contract.fields):
+        columns.append(("applicant_id_hash", "text"))
+    return columns
+
+
+def copy_columns(contract: Contract) -> list[str]:
+    """Columns the loader writes, in order (loaded_at takes its default)."""
+    return [name for name, _ in raw_columns(contract) if name != "loaded_at"]
+
+
+COMMON_DDL = """
+create schema if not exists raw;
+create schema if not exists quarantine;
+create schema if not exists audit;
+create sequence if not exists audit.load_id_seq;
+create table if not exists audit.file_loads (
+    load_id bigint primary key,
+    source text not null,
+    entity text,
+    file_name text not null,
+    file_path text not null,
+    file_sha256 text,
+    file_bytes bigint,
+    file_format text,
+    encoding text,
+    delimiter text,
+    sheet text,
+    header_line integer,
+    extracted_at timestamp,
+    extracted_at_origin text,
+    started_at timestamptz not null,
+    finished_at timestamptz not null default now(),
+    status text not null check (status in ('loaded', 'rejected', 'reprocessed')),
+    rows_read bigint not null default 0,
+    rows_loaded bigint not null default 0,
+    rows_quarantined bigint not null default 0,
+    rows_skipped bigint not null default 0,
+    message text,
+    warnings jsonb not null default '[]'::jsonb,
+    constraint rows_conserved check (rows_read = rows_loaded + rows_quarantined)
+);
+create unique index if not exists file_loads_one_load_per_content
+    on audit.file_loads (source, entity, file_sha256) where status = 'loaded';
+create table if not exists quarantine.rows (
+    quarantine_id bigserial primary key,
+    load_id bigint not null,
+    source text not null,
+    entity text not null,
+    source_file text not null,
+    source_line integer not null,
+    extracted_at timestamp not null,
+    record jsonb not null,
+    reasons text[] not null,
+    quarantined_at timestamptz not null default now(),
+    resolved_at timestamptz,
+    resolved_load_id bigint
+);
+create index if not exists rows_open on quarantine.rows (source, entity) where resolved_at is null;
+create index if not exists rows_by_load on quarantine.rows (load_id);
+"""
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        # Serialise concurrent first runs: CREATE ... IF NOT EXISTS is not safe against a race.
+        conn.execute("select pg_advisory_xact_lock(hashtext('reformwh.ingestion.schema'))")
+        conn.execute(COMMON_DDL)
+        for contracts in CONTRACTS.values():
+            for contract in contracts:
+                ddl = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(contract))
+                conn.execute(f"create table if not exists {contract.raw_table} (\n    {ddl}\n)")
+                table = contract.raw_table.split(".")[1]
+                # BRIN: nearly free to maintain on an append-only table, enough to find one load's rows.
+                conn.execute(f"create index if not exists {table}_load on {contract.raw_table} using brin (load_id)")

@@ -1,0 +1,74 @@
+"""One settings object, read from the environment (and, in Airflow, from the same variables)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_REFERENCE_DIR = PROJECT_ROOT / "reference_data"
+DEFAULT_HEADER_ALIASES = PROJECT_ROOT / "ingestion" / "header_aliases.toml"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url_override: str | None
+    reference_dir: Path
+    header_aliases_file: Path
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        home = Path(env.get("REFORMWH_HOME") or Path.home() / ".reformwh").expanduser().resolve()
+        return cls(
+            home=home,
+            database_url_override=env.get("REFORMWH_DATABASE_URL") or None,
+            reference_dir=Path(env.get("REFORMWH_REFERENCE_DIR") or DEFAULT_REFERENCE_DIR).expanduser().resolve(),
+            header_aliases_file=Path(env.get("REFORMWH_HEADER_ALIASES") or DEFAULT_HEADER_ALIASES),
+        )
+
+    @property
+    def uses_embedded(self) -> bool:
+        return self.database_url_override is None
+
+    @property
+    def database_url(self) -> str:
+        """The warehouse to use: REFORMWH_DATABASE_URL, else the embedded server (started on demand)."""
+        if self.database_url_override:
+            return self.database_url_override
+        from reformwh import warehouse
+
+        return warehouse.EmbeddedWarehouse(self).ensure_running()
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return DBT_PROJECT_DIR / "target"
+
+    @cached_property
+    def pii_hash_key(self) -> bytes:
+        """Key of the applicant-ID hash. From REFORMWH_PII_HASH_KEY; for a local warehouse without one,
+        a random key is created once under REFORMWH_HOME (never in the repository)."""
+        value = os.environ.get("REFORMWH_PII_HASH_KEY")
+        if value:
+            return value.encode()
+        if not self.uses_embedded:
+            raise SystemExit(
+                "REFORMWH_PII_HASH_KEY is not set: a shared warehouse needs the same key on every loader, "
+                "so it must come from the environment (see .env.example)."
+            )
+        key_file = self.home / "pii_hash.key"
+        if not key_file.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()
