@@ -38,7 +38,7 @@ _EXTRACTION_IN_NAME = re.compile(r"_(\d{8})(?:T(\d{6}))?$")
 @dataclass
 class LoadResult:
     path: Path
-    status: str  # loaded | rejected | already_loaded
+    status: str  # loaded | rejected | already_loaded | reprocessed
     load_id: int | None = None
     rows_read: int = 0
     rows_loaded: int = 0

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 from reformwh.settings import DEFAULT_REFERENCE_DIR  # noqa: E402
+
 FIRST_DAY = date(2024, 1, 1)
 LAST_EXTRACTION = datetime(2025, 12, 20, 18, 0, 0)
 DOSSIERS_AT_SCALE_1 = 40_000

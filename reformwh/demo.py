@@ -1,0 +1,81 @@
+"""`reformwh demo`: the main job end to end on the embedded warehouse, with a short province summary."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from reformwh import formatting, pipeline
+from reformwh.settings import DBT_PROJECT_DIR, Settings
+
+
+def _step(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.monotonic()
+
+
+def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
+    started = time.monotonic()
+    if settings.uses_embedded:
+        from reformwh.warehouse import EmbeddedWarehouse
+
+        t = _step("Starting the embedded warehouse")
+        warehouse = EmbeddedWarehouse(settings)
+        warehouse.start()
+        print(f"{warehouse.status().describe()} ({time.monotonic() - t:.1f}s)")
+    else:
+        print("Using the warehouse of REFORMWH_DATABASE_URL")
+
+    t = _step(f"Writing sample exports of the sample province (scale {scale})")
+    from reformwh.sample import write_samples
+
+    files = write_samples(out_dir, scale=scale)
+    print(f"{len(files)} files under {out_dir.resolve()} ({time.monotonic() - t:.1f}s)")
+
+    t = _step("Ingesting the one-stop-shop exports")
+    results = pipeline.ingest(settings, "one_stop_shop", [out_dir / "one_stop_shop"],
+                              progress=lambda line: print(line) if "REJECTED" in line else None)
+    loaded = [r for r in results if r.status == "loaded"]
+    print(f"{len(results)} files: {len(loaded)} loaded, "
+          f"{sum(r.status == 'already_loaded' for r in results)} already loaded, "
+          f"{sum(r.status == 'rejected' for r in results)} rejected (the sample includes three bad files on "
+          f"purpose); {formatting.count(sum(r.rows_loaded for r in loaded))} rows loaded, "
+          f"{formatting.count(sum(r.rows_quarantined for r in loaded))} quarantined "
+          f"({time.monotonic() - t:.1f}s)")
+
+    t = _step("Building the warehouse (reference data, dbt models and tests)")
+    if not pipeline.build(settings, progress=print):
+        print("dbt build failed: see the messages above and dbt_project/logs/dbt.log")
+        return 1
+    print(f"built in {time.monotonic() - t:.1f}s")
+
+    _step("Province summary, latest official reporting periods")
+    rows = pipeline.summary_rows(
+        settings,
+        """
+        select p.period_key, d.period_name, p.received_in_period, p.carried_over, p.resolved_total,
+               p.on_time_rate, p.in_progress_total, p.in_progress_overdue, p.online_rate, p.data_as_of
+        from marts.reform_province p join marts.dim_period d using (period_key)
+        where p.calendar = 'official' and d.province_report_deadline is not null
+        order by p.period_end desc limit 4
+        """,
+    )
+    print(f"{'period':<24}{'received':>10}{'carried':>10}{'resolved':>10}{'on time':>10}"
+          f"{'open':>9}{'overdue':>9}{'online':>10}")
+    for key, name, received, carried, resolved, on_time, open_, overdue, online, _ in rows:
+        print(f"{name:<24}{formatting.count(received):>10}{formatting.count(carried):>10}"
+              f"{formatting.count(resolved):>10}{formatting.percent(on_time):>10}{formatting.count(open_):>9}"
+              f"{formatting.count(overdue):>9}{formatting.percent(online):>10}")
+    if rows:
+        print(f"data as of {rows[0][-1]} (newest one-stop-shop extraction)")
+
+    _step("Where things are")
+    print(f"warehouse:      {'embedded, data in ' + str(settings.home / 'warehouse') if settings.uses_embedded else 'REFORMWH_DATABASE_URL'}")
+    print("connect:        `reformwh warehouse url` gives the connection URL (psql, BI tools)")
+    print("marts:          schema marts (reform_quarter, reform_semester, reform_annual, reform_province, "
+          "*_restated, dossier_by_field, fct_dossier, dim_unit, dim_period)")
+    print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file)")
+    print(f"dbt project:    {DBT_PROJECT_DIR}")
+    print(f"sample exports: {out_dir.resolve()}")
+    print(f"\ndemo finished in {time.monotonic() - started:.0f}s")
+    return 0

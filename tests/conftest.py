@@ -1,0 +1,68 @@
+"""Tests run against a real PostgreSQL: the embedded server, started once per test session in a
+temporary REFORMWH_HOME, with a fresh database per test that asks for one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+
+import psycopg
+import pytest
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, Settings  # noqa: E402
+from reformwh.warehouse import EmbeddedWarehouse  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+os.environ.setdefault("REFORMWH_PII_HASH_KEY", "test-key-not-a-secret")
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """Admin URL of the test server (REFORMWH_TEST_DATABASE_URL, else an embedded one)."""
+    if os.environ.get("REFORMWH_TEST_DATABASE_URL"):
+        yield os.environ["REFORMWH_TEST_DATABASE_URL"]
+        return
+    home = tmp_path_factory.mktemp("reformwh_home")
+    warehouse = EmbeddedWarehouse(Settings(home, None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES))
+    url = warehouse.start()
+    yield url
+    warehouse.stop()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _database_url(server_url: str, name: str) -> str:
+    base, _, _ = server_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture
+def make_settings(server_url, tmp_path):
+    """Settings on a fresh, empty database; optionally another reference folder."""
+
+    def make(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Settings:
+        name = "t_" + uuid.uuid4().hex[:12]
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'create database "{name}"')
+        return Settings(tmp_path / "home", _database_url(server_url, name), reference_dir, DEFAULT_HEADER_ALIASES)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings()
+
+
+@pytest.fixture
+def sample_reference():
+    return SAMPLES / "reference"
+
+
+def query(settings: Settings, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
