@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import queue
 import re
 import tempfile
 import time
@@ -59,6 +60,15 @@ class LoadResult:
         for warning in self.warnings:
             text += f"\n          warning: {warning}"
         return text
+
+
+class BoundedQueueWriter(QueuedLibpqWriter):
+    """psycopg's threaded COPY writer with a short queue, so a slow server cannot make the loader
+    buffer the file in memory (psycopg's default queue holds up to 128 MiB)."""
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = queue.Queue(maxsize=32)
 
 
 def extraction_time(path: Path) -> tuple[str | None, str]:
@@ -155,7 +165,7 @@ class Loader:
                 f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin "
                 f"(format csv, force_null ({text_columns}))",
                 # A writer thread sends to the server while the next block is parsed and validated.
-                writer=QueuedLibpqWriter(cursor),
+                writer=BoundedQueueWriter(cursor),
             ) as copy:
                 for batch in batches:
                     for place, line, reason in batch.unreadable:

@@ -1,0 +1,117 @@
+"""Ingestion benchmark: raw COPY of an export vs `reformwh ingest` of the same file, then `reformwh build`.
+
+    .venv/bin/python bench/bench_ingest.py [--rows 1000000] [--keep]
+
+Runs on a fresh database of the embedded warehouse (or REFORMWH_DATABASE_URL). Prints rows/s of
+(a) PostgreSQL COPY of the file into a text table and (b) the full ingestion (decode, NFC, header
+mapping, validation, quarantine, COPY into raw, audit), the ratio b/a, the loader's peak memory
+(measured in a child process) and the time of `reformwh build` over the loaded rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+from reformwh.settings import Settings, get_settings  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time, warnings
+warnings.filterwarnings("ignore")
+from pathlib import Path
+from reformwh import pipeline
+from reformwh.settings import Settings
+home, url, ref, aliases, path = sys.argv[1:]
+settings = Settings(Path(home), url, Path(ref), Path(aliases))
+start = time.perf_counter()
+[result] = pipeline.ingest(settings, "one_stop_shop", [Path(path)])
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "loaded": result.rows_loaded, "quarantined": result.rows_quarantined,
+                  "status": result.status, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--file", help="use this export instead of generating one")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+    base = get_settings()
+    admin_url = base.database_url
+    name = "bench_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    settings = Settings(base.home, url, base.reference_dir, base.header_aliases_file)
+    workdir = Path(tempfile.mkdtemp(prefix="reformwh-bench-"))
+    if args.file:
+        path = Path(args.file)
+    else:
+        from reformwh.sample import write_dossier_csv
+
+        path = workdir / "ho_so_20251220T180000.csv"
+        start = time.perf_counter()
+        write_dossier_csv(path, args.rows)
+        print(f"generated {args.rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.0f}s")
+    rows = sum(1 for _ in open(path, "rb")) - 1
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        header = open(path, encoding="utf-8-sig").readline().rstrip("\r\n").split(",")
+        columns = ", ".join(f"c{i} text" for i in range(len(header)))
+        conn.execute(f"create table public.copy_baseline ({columns})")
+        start = time.perf_counter()
+        with open(path, "rb") as handle, conn.cursor().copy(
+            "copy public.copy_baseline from stdin (format csv, header true)"
+        ) as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        copy_seconds = time.perf_counter() - start
+        conn.execute("drop table public.copy_baseline")
+
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(settings.home), url, str(settings.reference_dir),
+         str(settings.header_aliases_file), str(path)],
+        cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, "REFORMWH_PII_HASH_KEY": base.pii_hash_key.decode()},
+    )
+    if child.returncode:
+        sys.exit(f"ingestion failed:\n{child.stderr}")
+    ingest = json.loads(child.stdout.strip().splitlines()[-1])
+    a = rows / copy_seconds
+    b = rows / ingest["seconds"]
+    print(f"rows in file:           {rows:,}")
+    print(f"(a) raw COPY:           {copy_seconds:7.2f}s  {a:12,.0f} rows/s")
+    print(f"(b) reformwh ingest:    {ingest['seconds']:7.2f}s  {b:12,.0f} rows/s  "
+          f"({ingest['loaded']:,} loaded, {ingest['quarantined']:,} quarantined)")
+    print(f"ratio b/a (throughput): {b / a:.2f}   (target >= 0.50)")
+    print(f"loader peak memory:     {ingest['peak_mib']:.0f} MiB  (target < 500 MiB)")
+    if not args.no_build:
+        from reformwh import pipeline
+
+        start = time.perf_counter()
+        os.environ["REFORMWH_PII_HASH_KEY"] = base.pii_hash_key.decode()
+        ok = pipeline.build(settings, progress=lambda _: None)
+        print(f"reformwh build:         {time.perf_counter() - start:7.2f}s  ({'ok' if ok else 'FAILED'})")
+    print(f"this process peak:      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database "{name}" with (force)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+{#- Primary-key test on several columns: no combination repeats and none of its columns is NULL. -#}
+{% test unique_combination(model, combination_of_columns) %}
+    {%- set cols = combination_of_columns | join(', ') %}
+    select {{ cols }}, count(*) as n_rows
+    from {{ model }}
+    group by {{ cols }}
+    having count(*) > 1
+    union all
+    select {{ cols }}, 1 as n_rows
+    from {{ model }}
+    where {% for c in combination_of_columns %}{{ c }} is null{{ ' or ' if not loop.last }}{% endfor %}
+{% endtest %}
+
+{#- Every rate column of a row lies in [0, 1] (NULL allowed: zero denominator). -#}
+{% test rates_between_0_and_1(model, column_names) %}
+    select *
+    from {{ model }}
+    where {% for c in column_names %}{{ c }} not between 0 and 1{{ ' or ' if not loop.last }}{% endfor %}
+{% endtest %}
+
+{#- The conservation identities of domain.md §3 on every row of a period mart. -#}
+{% test dossier_conservation(model) %}
+    select *
+    from {{ model }}
+    where received_in_period + carried_over <> resolved_total + in_progress_total
+        or resolved_total <> resolved_ahead + resolved_on_time + resolved_late
+        or in_progress_total <> in_progress_overdue + in_progress_on_time
+        or late_total <> resolved_late + in_progress_overdue
+{% endtest %}

@@ -1,0 +1,52 @@
+-- As-was unit of each (period, dossier): the dossier's own unit if it existed during the
+-- period, else the first unit along its successor chain that did; if none did, the chain's
+-- last unit (which then gets a run-off row).
+with flagged as (
+    select * from {{ ref('int_dossier_periods_flagged') }}
+),
+
+chains as (
+    select * from {{ ref('int_unit_chains_walked') }}
+),
+
+existing as (
+    select * from {{ ref('int_unit_periods_existing') }}
+),
+
+candidates as (
+    select
+        flagged.period_key,
+        flagged.dossier_code,
+        chains.chain_unit_code,
+        row_number() over (
+            partition by flagged.period_key, flagged.dossier_code
+            order by
+                (existing.unit_code is not null) desc,
+                -- the first existing unit, or failing that the chain's last one
+                case when existing.unit_code is not null then chains.step else -chains.step end asc
+        ) as candidate_rank
+    from flagged
+    inner join chains on flagged.dossier_unit_code = chains.unit_code
+    left join existing
+        on
+            flagged.period_key = existing.period_key
+            and chains.chain_unit_code = existing.unit_code
+),
+
+chosen as (
+    select
+        period_key,
+        dossier_code,
+        chain_unit_code as unit_code
+    from candidates
+    where candidate_rank = 1
+)
+
+select
+    coalesce(chosen.unit_code, flagged.dossier_unit_code) as unit_code,
+    flagged.*
+from flagged
+left join chosen
+    on
+        flagged.period_key = chosen.period_key
+        and flagged.dossier_code = chosen.dossier_code

@@ -1,0 +1,69 @@
+-- Per dossier (newest version): whether it counts, when processing ended, its outcome and
+-- its processing time in working days (domain.md §3).
+with dossiers as (
+    select * from {{ ref('int_dossiers_deduplicated') }}
+),
+
+calendar_days as (
+    select * from {{ ref('int_calendar_days_numbered') }}
+),
+
+ended as (
+    select
+        *,
+        received_at is not null and status_code not in (1, 3) as is_counted,
+        case
+            when status_code in (9, 10) then coalesce(finished_at, returned_at)
+            when status_code in (7, 8) then coalesce(finished_at, refused_at)
+        end as end_at,
+        coalesce(status_code in (5, 6), false) as is_waiting_on_citizen
+    from dossiers
+),
+
+classified as (
+    select
+        *,
+        end_at is not null as is_finished,
+        case
+            when end_at is null then 'in_progress'
+            when status_code in (7, 8) then 'on_time'
+            -- asking the citizen for documents twice counts as overdue (national index)
+            when supplement_count > 1 then 'late'
+            when end_at > due_at then 'late'
+            when end_at::date < due_at::date then 'ahead'
+            else 'on_time'
+        end as outcome
+    from ended
+)
+
+select
+    classified.dossier_code,
+    classified.procedure_code,
+    classified.procedure_name,
+    classified.field_code,
+    classified.field_name,
+    classified.unit_code,
+    classified.channel,
+    classified.service_level,
+    classified.received_at,
+    classified.due_at,
+    classified.end_at,
+    classified.status_code,
+    classified.digitized,
+    classified.online_payment,
+    classified.fee_amount,
+    classified.supplement_count,
+    classified.apology_issued,
+    classified.rating,
+    classified.extracted_at,
+    classified.is_counted,
+    classified.is_finished,
+    classified.is_waiting_on_citizen,
+    classified.outcome,
+    -- working days in (received date, end date]
+    end_day.working_day_number - received_day.working_day_number as processing_working_days
+from classified
+left join calendar_days as received_day
+    on classified.received_at::date = received_day.calendar_date
+left join calendar_days as end_day
+    on classified.end_at::date = end_day.calendar_date

@@ -1,0 +1,10 @@
+-- Unit codes that existed at some time during each period: any version's validity overlaps
+-- the period window.
+select distinct
+    periods.period_key,
+    units.unit_code
+from {{ ref('int_periods_evaluated') }} as periods
+inner join {{ ref('stg_reference__units') }} as units
+    on
+        units.valid_from <= periods.end_date
+        and coalesce(units.valid_to, 'infinity'::date) >= periods.start_date
