@@ -281,7 +281,7 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
     reader = pcsv.open_csv(
         path,
         read_options=pcsv.ReadOptions(
-            skip_rows=header_index + 1, column_names=positional, block_size=1 << 23,
+            skip_rows=header_index + 1, column_names=positional, block_size=1 << 21,
             encoding="utf8" if encoding.startswith("utf-8") else encoding,
         ),
         parse_options=pcsv.ParseOptions(

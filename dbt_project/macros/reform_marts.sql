@@ -1,0 +1,81 @@
+{#- The dossier KPI columns of a period mart, cast to their contract types. -#}
+{% macro dossier_kpi_select(alias=none) -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    {%- for c in dossier_count_names() %}
+    cast({{ p }}{{ c }} as bigint) as {{ c }},
+    {%- endfor %}
+    {%- for r in dossier_rate_names() %}
+    cast({{ p }}{{ r }} as numeric) as {{ r }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- An as-was period mart: one row per period of the given type x unit. -#}
+{% macro reform_period_mart(period_type) -%}
+select
+    cast(a.period_key as text) as period_key,
+    cast(a.calendar as text) as calendar,
+    cast(a.period_start as date) as period_start,
+    cast(a.period_end as date) as period_end,
+    cast(a.unit_code as text) as unit_code,
+    cast(a.unit_name as text) as unit_name,
+    cast(a.unit_level as text) as unit_level,
+    cast(a.current_unit_code as text) as current_unit_code,
+    {{ dossier_kpi_select('a') }},
+    cast(a.data_as_of as timestamp) as data_as_of
+from {{ ref('int_unit_periods_aggregated') }} as a
+where a.period_type = '{{ period_type }}'
+{%- endmacro %}
+
+{#- A restated period mart: as-was rows moved to the unit that exists today, counts summed over
+    predecessors and rates recomputed from the sums. -#}
+{% macro reform_period_mart_restated(period_type) -%}
+with as_was as (
+    select * from {{ ref('int_unit_periods_aggregated') }}
+    where period_type = '{{ period_type }}'
+),
+
+latest_versions as (
+    select distinct on (unit_code)
+        unit_code,
+        unit_name,
+        unit_level
+    from {{ ref('stg_reference__units') }}
+    order by unit_code, valid_from desc
+),
+
+summed as (
+    select
+        period_key,
+        calendar,
+        period_start,
+        period_end,
+        current_unit_code,
+        max(data_as_of) as data_as_of,
+        {{ dossier_count_sums() }}
+    from as_was
+    group by period_key, calendar, period_start, period_end, current_unit_code
+),
+
+rated as (
+    select
+        summed.*,
+        latest_versions.unit_name,
+        latest_versions.unit_level,
+        {{ dossier_rate_columns('summed') }}
+    from summed
+    left join latest_versions on summed.current_unit_code = latest_versions.unit_code
+)
+
+select
+    cast(period_key as text) as period_key,
+    cast(calendar as text) as calendar,
+    cast(period_start as date) as period_start,
+    cast(period_end as date) as period_end,
+    cast(current_unit_code as text) as unit_code,
+    cast(unit_name as text) as unit_name,
+    cast(unit_level as text) as unit_level,
+    cast(current_unit_code as text) as current_unit_code,
+    {{ dossier_kpi_select() }},
+    cast(data_as_of as timestamp) as data_as_of
+from rated
+{%- endmacro %}

@@ -1,0 +1,44 @@
+-- Dossier KPIs per (period, unit as was, field): only fields with figures in the period.
+with listed as (
+    select * from {{ ref('int_unit_periods_listed') }}
+),
+
+counts as (
+    select
+        f.period_key,
+        f.unit_code,
+        f.field_code,
+        max(f.field_name) as field_name,
+        {{ dossier_count_aggregates('f') }}
+    from {{ ref('int_dossier_periods_assigned') }} as f
+    group by f.period_key, f.unit_code, f.field_code
+),
+
+joined as (
+    select
+        listed.period_key,
+        listed.calendar,
+        listed.period_type,
+        listed.period_start,
+        listed.period_end,
+        listed.unit_code,
+        listed.unit_name,
+        listed.unit_level,
+        listed.current_unit_code,
+        counts.field_code,
+        counts.field_name,
+        {%- for c in dossier_count_names() %}
+        counts.{{ c }},
+        {%- endfor %}
+        listed.data_as_of
+    from counts
+    inner join listed
+        on
+            counts.period_key = listed.period_key
+            and counts.unit_code = listed.unit_code
+)
+
+select
+    *,
+    {{ dossier_rate_columns() }}
+from joined

@@ -1,0 +1,43 @@
+-- Province-wide figures per period: as-was rows summed (run-off rows included), rates
+-- recomputed from the sums.
+with as_was as (
+    select * from {{ ref('int_unit_periods_aggregated') }}
+),
+
+periods as (
+    select * from {{ ref('int_periods_evaluated') }}
+),
+
+summed as (
+    select
+        period_key,
+        {{ dossier_count_sums() }}
+    from as_was
+    group by period_key
+),
+
+rated as (
+    select
+        periods.period_key,
+        periods.calendar,
+        periods.period_type,
+        periods.start_date,
+        periods.end_date,
+        periods.data_as_of,
+        {%- for c in dossier_count_names() %}
+        coalesce(summed.{{ c }}, 0) as {{ c }},
+        {%- endfor %}
+        {{ dossier_rate_columns('summed') }}
+    from periods
+    left join summed on periods.period_key = summed.period_key
+)
+
+select
+    cast(period_key as text) as period_key,
+    cast(calendar as text) as calendar,
+    cast(period_type as text) as period_type,
+    cast(start_date as date) as period_start,
+    cast(end_date as date) as period_end,
+    {{ dossier_kpi_select() }},
+    cast(data_as_of as timestamp) as data_as_of
+from rated

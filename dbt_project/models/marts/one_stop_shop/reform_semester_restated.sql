@@ -1,0 +1,2 @@
+-- Restated half figures by current unit: see macros/reform_marts.sql.
+{{ reform_period_mart_restated('half') }}
