@@ -86,3 +86,12 @@
     sum({{ p }}{{ c }})::bigint as {{ c }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The count columns of a relation; with a condition, NULL where it is false (units without procedures). -#}
+{% macro dossier_count_list(alias, zero_fill=false, only_if=none) -%}
+    {%- for c in dossier_count_names() -%}
+        {%- set expr = 'coalesce(' ~ alias ~ '.' ~ c ~ ', 0)' if zero_fill else alias ~ '.' ~ c -%}
+        {%- if only_if %}case when {{ only_if }} then {{ expr }} end{% else %}{{ expr }}{% endif %} as {{ c }}
+        {{- ',\n        ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}

@@ -40,7 +40,7 @@ latest_versions as (
         unit_name,
         unit_level
     from {{ ref('stg_reference__units') }}
-    order by unit_code, valid_from desc
+    order by unit_code asc, valid_from desc
 ),
 
 summed as (

@@ -44,7 +44,30 @@ chosen as (
 
 select
     coalesce(chosen.unit_code, flagged.dossier_unit_code) as unit_code,
-    flagged.*
+    flagged.period_key,
+    flagged.dossier_code,
+    flagged.dossier_unit_code,
+    flagged.field_code,
+    flagged.field_name,
+    flagged.channel,
+    flagged.service_level,
+    flagged.received_at,
+    flagged.due_at,
+    flagged.end_at,
+    flagged.status_code,
+    flagged.digitized,
+    flagged.online_payment,
+    flagged.fee_amount,
+    flagged.supplement_count,
+    flagged.apology_issued,
+    flagged.rating,
+    flagged.outcome,
+    flagged.processing_working_days,
+    flagged.is_received_in_period,
+    flagged.is_carried_over,
+    flagged.is_resolved,
+    flagged.is_in_progress,
+    flagged.is_in_progress_overdue
 from flagged
 left join chosen
     on

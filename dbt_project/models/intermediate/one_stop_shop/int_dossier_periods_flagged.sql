@@ -19,8 +19,8 @@ joined as (
     from periods
     inner join dossiers
         on
-            dossiers.received_at <= periods.evaluation_time
-            and (dossiers.end_at is null or dossiers.end_at >= periods.start_at)
+            periods.evaluation_time >= dossiers.received_at
+            and (dossiers.end_at is null or periods.start_at <= dossiers.end_at)
 ),
 
 flagged as (

@@ -27,9 +27,7 @@ joined as (
         listed.current_unit_code,
         counts.field_code,
         counts.field_name,
-        {%- for c in dossier_count_names() %}
-        counts.{{ c }},
-        {%- endfor %}
+        {{ dossier_count_list('counts') }},
         listed.data_as_of
     from counts
     inner join listed

@@ -15,11 +15,19 @@ counts as (
 
 joined as (
     select
-        listed.*,
-        {%- for c in dossier_count_names() %}
-        case when listed.has_procedures then coalesce(counts.{{ c }}, 0) end as {{ c }}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        listed.period_key,
+        listed.calendar,
+        listed.period_type,
+        listed.period_start,
+        listed.period_end,
+        listed.unit_code,
+        listed.unit_name,
+        listed.unit_level,
+        listed.current_unit_code,
+        listed.has_procedures,
+        listed.existed_in_period,
+        listed.data_as_of,
+        {{ dossier_count_list('counts', zero_fill=true, only_if='listed.has_procedures') }}
     from listed
     left join counts
         on

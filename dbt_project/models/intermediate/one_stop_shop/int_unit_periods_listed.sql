@@ -21,10 +21,10 @@ unit_periods as (
     from {{ ref('int_dossier_periods_assigned') }} as assigned
     where not exists (
         select 1
-        from {{ ref('int_unit_periods_existing') }} as existing
+        from {{ ref('int_unit_periods_existing') }} as known
         where
-            existing.period_key = assigned.period_key
-            and existing.unit_code = assigned.unit_code
+            known.period_key = assigned.period_key
+            and known.unit_code = assigned.unit_code
     )
 ),
 

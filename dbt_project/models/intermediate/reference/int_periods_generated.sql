@@ -38,7 +38,7 @@ periods as (
         years.period_year || '-' || templates.suffix as period_key,
         templates.calendar,
         templates.period_type,
-        years.period_year as year,
+        years.period_year as year,  -- noqa: RF04
         make_date(
             years.period_year + templates.start_year_offset, templates.start_month, templates.start_day
         ) as start_date,

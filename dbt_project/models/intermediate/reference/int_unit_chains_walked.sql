@@ -5,7 +5,7 @@ with recursive last_versions as (
         unit_code,
         successor_code
     from {{ ref('stg_reference__units') }}
-    order by unit_code, valid_from desc
+    order by unit_code asc, valid_from desc
 ),
 
 chains as (

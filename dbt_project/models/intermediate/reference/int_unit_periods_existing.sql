@@ -6,5 +6,5 @@ select distinct
 from {{ ref('int_periods_evaluated') }} as periods
 inner join {{ ref('stg_reference__units') }} as units
     on
-        units.valid_from <= periods.end_date
-        and coalesce(units.valid_to, 'infinity'::date) >= periods.start_date
+        periods.end_date >= units.valid_from
+        and periods.start_date <= coalesce(units.valid_to, 'infinity'::date)

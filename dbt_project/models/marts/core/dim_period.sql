@@ -3,7 +3,7 @@ select
     cast(period_key as text) as period_key,
     cast(calendar as text) as calendar,
     cast(period_type as text) as period_type,
-    cast(year as integer) as year,
+    cast(year as integer) as year,  -- noqa: RF04
     cast(start_date as date) as start_date,
     cast(end_date as date) as end_date,
     cast(previous_period_key as text) as previous_period_key,

@@ -24,9 +24,7 @@ rated as (
         periods.start_date,
         periods.end_date,
         periods.data_as_of,
-        {%- for c in dossier_count_names() %}
-        coalesce(summed.{{ c }}, 0) as {{ c }},
-        {%- endfor %}
+        {{ dossier_count_list('summed', zero_fill=true) }},
         {{ dossier_rate_columns('summed') }}
     from periods
     left join summed on periods.period_key = summed.period_key

@@ -3,6 +3,6 @@ with source as (
 )
 
 select
-    "date" as holiday_date,
-    "name" as holiday_name
+    date as holiday_date,
+    name as holiday_name
 from source
