@@ -44,12 +44,12 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
           f"({time.monotonic() - t:.1f}s)")
 
     t = _step("Building the warehouse (reference data, dbt models and tests)")
-    if not pipeline.build(settings, progress=print):
+    if not pipeline.build(settings, progress=print, quiet=True):
         print("dbt build failed: see the messages above and dbt_project/logs/dbt.log")
         return 1
     print(f"built in {time.monotonic() - t:.1f}s")
 
-    _step("Province summary, latest official reporting periods")
+    _step("Province summary, the latest official reporting periods that have ended")
     rows = pipeline.summary_rows(
         settings,
         """
@@ -57,6 +57,7 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
                p.on_time_rate, p.in_progress_total, p.in_progress_overdue, p.online_rate, p.data_as_of
         from marts.reform_province p join marts.dim_period d using (period_key)
         where p.calendar = 'official' and d.province_report_deadline is not null
+          and p.period_end <= p.data_as_of::date
         order by p.period_end desc limit 4
         """,
     )

@@ -95,7 +95,8 @@ def reprocess_quarantine(settings: Settings, source: str = "one_stop_shop") -> t
         return fixed_total, still
 
 
-def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print) -> bool:
+def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
+          quiet: bool = False) -> bool:
     """Load reference data, re-process quarantine against it, then dbt build (models and tests)."""
     from reformwh.dbt import run_dbt
 
@@ -108,7 +109,7 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
     progress("dbt build (models and tests)…")
     args = ["build"] + (["--select", select] if select else [])
-    return run_dbt(settings, args)
+    return run_dbt(settings, args, quiet=quiet)
 
 
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
