@@ -23,7 +23,7 @@ UV_VERSION = "0.13.9"
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain itself on an older Python
         sys.exit(f"reformwh needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     uv = TOOLS / "bin" / "uv"
     if not uv.exists():

@@ -68,11 +68,14 @@ def main() -> None:
         path = workdir / "ho_so_20251220T180000.csv"
         start = time.perf_counter()
         write_dossier_csv(path, args.rows)
-        print(f"generated {args.rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.0f}s")
-    rows = sum(1 for _ in open(path, "rb")) - 1
+        size = path.stat().st_size / 2**20
+        print(f"generated {args.rows:,} rows, {size:.0f} MiB in {time.perf_counter() - start:.0f}s")
+    with open(path, "rb") as handle:
+        rows = sum(1 for _ in handle) - 1
 
     with psycopg.connect(url, autocommit=True) as conn:
-        header = open(path, encoding="utf-8-sig").readline().rstrip("\r\n").split(",")
+        with open(path, encoding="utf-8-sig") as handle:
+            header = handle.readline().rstrip("\r\n").split(",")
         columns = ", ".join(f"c{i} text" for i in range(len(header)))
         conn.execute(f"create table public.copy_baseline ({columns})")
         start = time.perf_counter()

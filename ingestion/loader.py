@@ -176,7 +176,8 @@ class Loader:
                         continue
                     checked = validator.check(batch.columns)
                     for i, reasons in checked.reasons.items():
-                        record = self._record([c[i].as_py() for c in batch.columns], batch.extra[i] if batch.extra else None)
+                        extra = batch.extra[i] if batch.extra else None
+                        record = self._record([c[i].as_py() for c in batch.columns], extra)
                         spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
                     quarantined += len(checked.reasons)
                     rows = self._raw_rows(batch, checked, validator, load_id, path.name, extracted_at)

@@ -439,7 +439,8 @@ def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
 # -- JSON -----------------------------------------------------------------------------------------------
 NESTED_TOTALS = {
     # portal list field -> how it becomes the contract value
-    "DanhSachLePhi": lambda items: str(sum(int(str(i.get("Gia") or 0).replace(".", "").replace(",", "")) for i in items)),
+    "DanhSachLePhi": lambda items: str(sum(int(str(i.get("Gia") or 0).replace(".", "").replace(",", ""))
+                                           for i in items)),
     "DanhSachHoSoBoSung": lambda items: str(len(items)),
 }
 

@@ -68,7 +68,9 @@ def _check_units(path: Path, rows: list[tuple[int, dict[str, str]]]) -> None:
     intervals: dict[str, list[tuple[date, date, int]]] = {}
     for line, row in rows:
         if row["unit_level"] not in UNIT_LEVELS:
-            raise ReferenceError(f"{path}: line {line}: unit_level '{row['unit_level']}' is not one of {sorted(UNIT_LEVELS)}")
+            raise ReferenceError(
+                f"{path}: line {line}: unit_level '{row['unit_level']}' is not one of {sorted(UNIT_LEVELS)}"
+            )
         try:
             start = date.fromisoformat(row["valid_from"])
             end = date.fromisoformat(row["valid_to"]) if row["valid_to"] else date.max

@@ -147,9 +147,10 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
     received, due = parsed["received_at"], parsed["due_at"]
     is_received = pc.invert(pc.is_in(status, pa.array([1, 3], pa.int16())))
     for name in ("received_at", "due_at"):
+        header = v.header(name)
         problems.add(
             pc.and_(is_received, pc.equal(text[name], "")),
-            lambda i, h=v.header(name): f"{h}: required value is empty (status {status[i].as_py()})",
+            lambda i, h=header: f"{h}: required value is empty (status {status[i].as_py()})",
         )
     units = text["unit_code"]
     received_day = pc.fill_null(pc.utf8_slice_codeunits(received, 0, 10), "")
@@ -178,18 +179,19 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
     problems.add(
         pc.and_(terminal, pc.is_null(end)),
         lambda i: f"{v.header('status')}: terminal status {status[i].as_py()} without an end date "
-                  f"({v.header('finished_at')} / {v.header('returned_at' if status[i].as_py() >= 9 else 'refused_at')})",
+                  f"({v.header('finished_at')} / "
+                  f"{v.header('returned_at' if status[i].as_py() >= 9 else 'refused_at')})",
     )
     problems.add(
         pc.less(end, received),
         lambda i: f"end of processing {end[i].as_py()} is before {v.header('received_at')} {received[i].as_py()}",
     )
     for name in EVENT_FIELDS:
-        column = text[name]
+        column, header = text[name], v.header(name)
         problems.add(
             v.per_distinct(column, v.after_extraction),
-            lambda i, c=column, h=v.header(name): f"{h}: '{c[i].as_py()}' is after the file's extraction time "
-                                                  f"{v.context.extracted_at}",
+            lambda i, c=column, h=header: f"{h}: '{c[i].as_py()}' is after the file's extraction time "
+                                          f"{v.context.extracted_at}",
         )
 
 

@@ -63,7 +63,7 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     )
     print(f"{'period':<24}{'received':>10}{'carried':>10}{'resolved':>10}{'on time':>10}"
           f"{'open':>9}{'overdue':>9}{'online':>10}")
-    for key, name, received, carried, resolved, on_time, open_, overdue, online, _ in rows:
+    for _key, name, received, carried, resolved, on_time, open_, overdue, online, _ in rows:
         print(f"{name:<24}{formatting.count(received):>10}{formatting.count(carried):>10}"
               f"{formatting.count(resolved):>10}{formatting.percent(on_time):>10}{formatting.count(open_):>9}"
               f"{formatting.count(overdue):>9}{formatting.percent(online):>10}")
@@ -71,7 +71,8 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
         print(f"data as of {rows[0][-1]} (newest one-stop-shop extraction)")
 
     _step("Where things are")
-    print(f"warehouse:      {'embedded, data in ' + str(settings.home / 'warehouse') if settings.uses_embedded else 'REFORMWH_DATABASE_URL'}")
+    where = f"embedded, data in {settings.home / 'warehouse'}" if settings.uses_embedded else "REFORMWH_DATABASE_URL"
+    print(f"warehouse:      {where}")
     print("connect:        `reformwh warehouse url` gives the connection URL (psql, BI tools)")
     print("marts:          schema marts (reform_quarter, reform_semester, reform_annual, reform_province, "
           "*_restated, dossier_by_field, fct_dossier, dim_unit, dim_period)")

@@ -194,8 +194,10 @@ BAD_ROWS = {
                                        "Ngày hẹn trả": "05/07/2025 17:00", "Ngày kết thúc xử lý": "",
                                        "Ngày trả kết quả": "", "Trạng thái": "4"}),
                                "'000.41.02.H99' is not valid on 2025-07-01"),
-    "due before received": (dict(**{"Ngày hẹn trả": "01/06/2025 17:00"}), "Ngày hẹn trả: 2025-06-01 17:00:00 is before"),
-    "end before received": (dict(**{"Ngày kết thúc xử lý": "01/06/2025 10:00"}), "end of processing 2025-06-01 10:00:00 is before"),
+    "due before received": (dict(**{"Ngày hẹn trả": "01/06/2025 17:00"}),
+                            "Ngày hẹn trả: 2025-06-01 17:00:00 is before"),
+    "end before received": (dict(**{"Ngày kết thúc xử lý": "01/06/2025 10:00"}),
+                            "end of processing 2025-06-01 10:00:00 is before"),
     "terminal without end": (dict(**{"Ngày kết thúc xử lý": "", "Ngày trả kết quả": ""}),
                              "terminal status 10 without an end date"),
     "event after extraction": (dict(**{"Ngày trả kết quả": "20/06/2025 09:00"}),
@@ -262,7 +264,8 @@ def test_a_load_killed_midway_leaves_nothing(ref_settings, tmp_path):
             writer.writerow([row(f"K-{i:07d}").get(h, "") for h in HEADERS])
     env_code = (
         "import sys; from pathlib import Path; from reformwh import pipeline; from reformwh.settings import Settings;"
-        f"s = Settings(Path({str(tmp_path)!r}), {ref_settings.database_url!r}, Path({str(ref_settings.reference_dir)!r}),"
+        f"s = Settings(Path({str(tmp_path)!r}), {ref_settings.database_url!r},"
+        f" Path({str(ref_settings.reference_dir)!r}),"
         f" Path({str(ref_settings.header_aliases_file)!r}));"
         f"pipeline.ingest(s, 'one_stop_shop', [Path({str(path)!r})])"
     )
