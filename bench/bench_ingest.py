@@ -109,7 +109,7 @@ def main() -> None:
 
         start = time.perf_counter()
         os.environ["REFORMWH_PII_HASH_KEY"] = base.pii_hash_key.decode()
-        ok = pipeline.build(settings, progress=lambda _: None)
+        ok = pipeline.build(settings, progress=lambda _: None, quiet=True)
         print(f"reformwh build:         {time.perf_counter() - start:7.2f}s  ({'ok' if ok else 'FAILED'})")
     print(f"this process peak:      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     with psycopg.connect(admin_url, autocommit=True) as conn:
