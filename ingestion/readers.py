@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.contracts import Contract
+from ingestion.nfc import NFC_SUSPECTS
 from ingestion.parsing import excel_serial_to_iso
 
 HEADER_SEARCH_ROWS = 20
@@ -197,7 +198,9 @@ def _clean(array: pa.Array) -> pa.Array:
     if array.null_count:
         array = pc.fill_null(array, "")
     if not pc.all(pc.string_is_ascii(array)).as_py():
-        array = pc.utf8_normalize(array, "NFC")
+        suspects = pc.match_substring_regex(array, NFC_SUSPECTS)
+        if pc.any(suspects).as_py():
+            array = pc.replace_with_mask(array, suspects, pc.utf8_normalize(array.filter(suspects), "NFC"))
     return pc.utf8_trim_whitespace(array)
 
 
