@@ -69,6 +69,15 @@ def cmd_reprocess(args) -> int:
     return 0
 
 
+def cmd_purge(args) -> int:
+    from reformwh import pipeline
+
+    raw, quarantined = pipeline.purge_personal_data(_settings(), args.older_than_days)
+    print(f"personal data blanked in {raw} raw row(s) and {quarantined} quarantined record(s) "
+          f"loaded more than {args.older_than_days} day(s) ago; mart figures are unchanged")
+    return 0
+
+
 def cmd_build(args) -> int:
     from reformwh import pipeline
 
@@ -104,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("reprocess", help="re-validate quarantined rows against the current reference data")
     p.set_defaults(func=cmd_reprocess)
+
+    p = sub.add_parser("purge-personal-data", help="blank raw personal data older than the retention period")
+    p.add_argument("--older-than-days", type=int, required=True)
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
     p.add_argument("--select", help="dbt node selection (default: everything)")

@@ -112,9 +112,37 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     return run_dbt(settings, args, quiet=quiet)
 
 
+def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
+    """Blank the personal data (spec/sources.md §1) of raw rows and quarantined records loaded more than
+    `older_than_days` ago. The keyed hash of the ID number and every parsed value stay, so no mart figure
+    changes. Returns (raw rows, quarantine rows) purged."""
+    from ingestion.contracts import CONTRACTS
+
+    purged_raw = purged_quarantine = 0
+    with connect(settings) as conn, conn.transaction():
+        ensure_schema(conn)
+        for contracts in CONTRACTS.values():
+            for contract in contracts:
+                # free text kept from extra columns may hold names and addresses too
+                personal = [f.name for f in contract.fields if f.personal] + ["extra_columns"]
+                purged_raw += conn.execute(
+                    f"update {contract.raw_table} set {', '.join(f'{c} = null' for c in personal)} "
+                    f"where loaded_at < now() - make_interval(days => %s) "
+                    f"and ({' or '.join(f'{c} is not null' for c in personal)})",
+                    [older_than_days],
+                ).rowcount
+                purged_quarantine += conn.execute(
+                    "update quarantine.rows set record = record - %s::text[] "
+                    "where source = %s and entity = %s and quarantined_at < now() - make_interval(days => %s) "
+                    "and record ?| %s::text[]",
+                    [personal, contract.source, contract.entity, older_than_days, personal],
+                ).rowcount
+    return purged_raw, purged_quarantine
+
+
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "connect", "ingest", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]

@@ -167,4 +167,19 @@ def test_conservation_holds_on_every_mart_row(built):
         assert broken == [(0,)], table
 
 
+def test_purging_personal_data_changes_no_mart_figure(built):
+    marts = ("reform_quarter", "reform_semester", "reform_annual", "reform_province", "dossier_by_field")
+
+    def figures():
+        return {t: query(built, f"select * from marts.{t} order by 1, 2, 3") for t in marts}
+
+    before = figures()
+    assert pipeline.purge_personal_data(built, older_than_days=0) == (12, 1)
+    assert query(built, "select count(*) from raw.one_stop_shop__dossiers where applicant_name is not null "
+                        "or applicant_id_number is not null or applicant_id_hash is null") == [(0,)]
+    assert query(built, "select count(*) from quarantine.rows where record ? 'applicant_name'") == [(0,)]
+    assert pipeline.build(built, progress=lambda _: None, quiet=True)
+    assert figures() == before
+
+
 _ = (S, HEADERS)
