@@ -1,0 +1,33 @@
+"""The column-wise timestamp parser gives exactly what the per-value parser gives, or leaves the value to it."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from ingestion.parsing import event_time, receipt_time
+from ingestion.validation import fixed_width_timestamps
+
+VALUES = [
+    "02/06/2025 08:15", "02/06/2025 08:15:07", "02/06/2025", "2025-06-02 08:15:00", "2025-06-02", "20250602081500",
+    "31/02/2025", "29/02/2024 23:59:59", "29/02/2025", "29/02/2000", "29/02/1900", "02/06/2025 24:00",
+    "02/06/2025 23:60", "00/01/2025", "01/00/2025", "2025-13-01", "99999999999999", "31/12/2025 23:59:59",
+    # other spellings are left to the per-value parser
+    "2/6/2025 8:15", "2025-06-02T08:15:00", "20250602", "xx", "",
+]
+
+
+@pytest.mark.parametrize(("end_of_day", "parse"), [(False, receipt_time), (True, event_time)])
+def test_fixed_width_forms_match_the_reference_parser(end_of_day, parse):
+    got = fixed_width_timestamps(pa.array(VALUES), end_of_day).to_pylist()
+    for text, value in zip(VALUES, got, strict=True):
+        try:
+            expected = parse(text) if text else None
+        except ValueError:
+            expected = None
+        if value is not None:
+            assert value == expected, text
+        elif expected is not None:
+            assert text in {"2/6/2025 8:15", "2025-06-02T08:15:00", "20250602"}, text
+    assert got[:3] == (["2025-06-02 08:15:00", "2025-06-02 08:15:07", "2025-06-02 23:59:59"] if end_of_day else
+                       ["2025-06-02 08:15:00", "2025-06-02 08:15:07", "2025-06-02 00:00:00"])
