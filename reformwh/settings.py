@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -52,18 +53,17 @@ class Settings:
 
     @cached_property
     def pii_hash_key(self) -> bytes:
-        """Key of the applicant-ID hash. From REFORMWH_PII_HASH_KEY; for a local warehouse without one,
-        a random key is created once under REFORMWH_HOME (never in the repository)."""
+        """Key of the applicant-ID hash: REFORMWH_PII_HASH_KEY. Without it, a random key is created once under
+        REFORMWH_HOME (never in the repository) — fine for one loader machine; every loader of a shared warehouse
+        must be given the same key, or the same applicant hashes differently."""
         value = os.environ.get("REFORMWH_PII_HASH_KEY")
         if value:
             return value.encode()
-        if not self.uses_embedded:
-            raise SystemExit(
-                "REFORMWH_PII_HASH_KEY is not set: a shared warehouse needs the same key on every loader, "
-                "so it must come from the environment (see .env.example)."
-            )
         key_file = self.home / "pii_hash.key"
         if not key_file.exists():
+            if not self.uses_embedded:
+                print(f"warning: REFORMWH_PII_HASH_KEY is not set; using a key kept in {key_file}. Give every "
+                      "loader of this warehouse the same key (see .env.example).", file=sys.stderr)
             self.home.mkdir(parents=True, exist_ok=True)
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
