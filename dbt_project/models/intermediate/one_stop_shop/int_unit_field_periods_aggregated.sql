@@ -34,6 +34,8 @@ joined as (
         on
             counts.period_key = listed.period_key
             and counts.unit_code = listed.unit_code
+    -- units without procedures have no dossier figures (domain.md §1), so no by-field rows
+    where listed.has_procedures
 )
 
 select
