@@ -82,6 +82,10 @@ def _check_units(path: Path, rows: list[tuple[int, dict[str, str]]]) -> None:
                     f"{path}: line {line}: validity of {row['unit_code']} overlaps line {other_line}"
                 )
         intervals.setdefault(row["unit_code"], []).append((start, end, line))
+    for line, row in rows:
+        for column in ("successor_code", "parent_code"):
+            if row[column] and row[column] not in intervals:
+                raise ReferenceError(f"{path}: line {line}: {column} '{row[column]}' is not a unit of the registry")
 
 
 @dataclass

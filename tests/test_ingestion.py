@@ -310,3 +310,14 @@ def test_personal_data_stays_in_raw_and_the_id_is_hashed_with_the_key(ref_settin
     ingest(ref_settings, path)
     hashes = query(ref_settings, "select distinct applicant_id_hash from raw.one_stop_shop__dossiers")
     assert len(hashes) == 1 and "044090001234" not in hashes[0][0] and len(hashes[0][0]) == 32
+
+
+def test_a_reference_folder_with_a_dangling_successor_is_refused_with_its_line(tmp_path):
+    from ingestion.reference import ReferenceError, read_reference
+
+    for f in (SAMPLES / "reference").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with open(tmp_path / "units.csv", "a", encoding="utf-8") as handle:
+        handle.write("000.41.09.H99,UBND xã Mẫu Bắc,commune,000.00.41.H99,2020-01-01,2025-06-30,000.41.99.H99,true\n")
+    with pytest.raises(ReferenceError, match=r"units.csv: line 8: successor_code '000.41.99.H99' is not a unit"):
+        read_reference(tmp_path)
