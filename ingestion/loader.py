@@ -33,6 +33,8 @@ from ingestion.schema import copy_columns, ensure_schema, parsed_column
 from ingestion.validation import BatchValidator, Context
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# The reason of rows whose key repeats in their file: a fault of the file, which re-processing cannot fix.
+DUPLICATE_IN_FILE = "appears more than once in the file with different content"
 _EXTRACTION_IN_NAME = re.compile(r"_(\d{8})(?:T(\d{6}))?$")
 
 
@@ -259,7 +261,7 @@ class Loader:
             f"'{f.name}', nullif(r.{f.name}, '')" for f in contract.fields
         ) + ", 'extra_columns', r.extra_columns))"
         headers = ", ".join(contract.by_name(k).header for k in contract.key)
-        reason = f"the same {headers} appears more than once in the file with different content"
+        reason = f"the same {headers} {DUPLICATE_IN_FILE}"
         return self.conn.execute(
             f"""
             with conflicting as materialized (

@@ -12,12 +12,15 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from ingestion.loader import LOCAL_TZ, Loader, LoadResult, expand_paths
+from ingestion.loader import DUPLICATE_IN_FILE, LOCAL_TZ, Loader, LoadResult, expand_paths
 from ingestion.readers import Batch, Layout, _clean
 from ingestion.reference import load_reference
 from ingestion.schema import copy_columns, ensure_schema
 from ingestion.validation import BatchValidator, Context
 from reformwh.settings import Settings
+
+# Rows quarantined because their key repeats in the file stay there: the file, not the reference data, is wrong.
+NOT_REPROCESSABLE = f"% {DUPLICATE_IN_FILE}"
 
 
 def connect(settings: Settings) -> psycopg.Connection:
@@ -48,8 +51,8 @@ def reprocess_quarantine(settings: Settings, source: str = "one_stop_shop") -> t
         names = [f.name for f in contract.fields]
         groups = conn.execute(
             "select source_file, extracted_at from quarantine.rows where source = %s and entity = %s "
-            "and resolved_at is null and record ? %s group by 1, 2 order by 2, 1",
-            [source, contract.entity, contract.key[0]],
+            "and resolved_at is null and record ? %s and not reasons[1] like %s group by 1, 2 order by 2, 1",
+            [source, contract.entity, contract.key[0], NOT_REPROCESSABLE],
         ).fetchall()
         fixed_total = 0
         for source_file, extracted_at in groups:
@@ -57,8 +60,8 @@ def reprocess_quarantine(settings: Settings, source: str = "one_stop_shop") -> t
                 rows = conn.execute(
                     "select quarantine_id, source_line, record from quarantine.rows where source = %s and "
                     "entity = %s and source_file = %s and extracted_at = %s and resolved_at is null "
-                    "and record ? %s order by quarantine_id for update",
-                    [source, contract.entity, source_file, extracted_at, contract.key[0]],
+                    "and record ? %s and not reasons[1] like %s order by quarantine_id for update",
+                    [source, contract.entity, source_file, extracted_at, contract.key[0], NOT_REPROCESSABLE],
                 ).fetchall()
                 extracted = extracted_at.strftime("%Y-%m-%d %H:%M:%S")
                 columns = [_clean(pa.array([str(r[2].get(n, "")) for r in rows], pa.string())) for n in names]

@@ -226,6 +226,9 @@ def test_each_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(ref_sett
     assert len(dup_lines) == 2
     assert all("appears more than once" in r[0] for _, c, r in quarantined if c == "DUP-1")
     assert sorted(c for (c,) in raw_rows(ref_settings, "dossier_code")) == ["OK-1", "SAME-1", "SAME-1"]
+    # re-processing cannot fix a key that repeats in its file: those rows stay quarantined
+    pipeline.reprocess_quarantine(ref_settings)
+    assert sorted(c for (c,) in raw_rows(ref_settings, "dossier_code")) == ["OK-1", "SAME-1", "SAME-1"]
     # the quarantined record is kept verbatim, personal data included (quarantine is restricted)
     record = query(ref_settings, "select record from quarantine.rows where record->>'dossier_code' = 'BAD-2'")[0][0]
     assert record["fee_amount"] == "1.5OO.000" and record["applicant_name"] == "Nguyễn Văn An"
