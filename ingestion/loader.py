@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -27,7 +28,15 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
 from ingestion.contracts import CONTRACTS, Contract
-from ingestion.readers import ACCEPTED_SUFFIXES, FileRejected, HeaderMap, Layout, load_aliases, open_batches
+from ingestion.readers import (
+    Batch,
+    FileRejected,
+    HeaderMap,
+    Layout,
+    clean_column,
+    load_aliases,
+    open_batches,
+)
 from ingestion.reference import UnitRegistry
 from ingestion.schema import copy_columns, ensure_schema, parsed_column
 from ingestion.validation import BatchValidator, Context
@@ -161,14 +170,8 @@ class Loader:
         read = loaded = quarantined = 0
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             cursor = self.conn.cursor()
-            # FORCE_NULL: an empty export cell ("" in our CSV) is stored as NULL, decided by the server.
-            text_columns = ", ".join(f.name for f in contract.fields)
-            with cursor.copy(
-                f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin "
-                f"(format csv, force_null ({text_columns}))",
-                # A writer thread sends to the server while the next block is parsed and validated.
-                writer=BoundedQueueWriter(cursor),
-            ) as copy:
+            # A writer thread sends to the server while the next block is parsed and validated.
+            with cursor.copy(self._copy_raw_sql(), writer=BoundedQueueWriter(cursor)) as copy:
                 for batch in batches:
                     for place, line, reason in batch.unreadable:
                         spool.write(json.dumps([place, {"line": line}, [reason]], ensure_ascii=False) + "\n")
@@ -182,11 +185,7 @@ class Loader:
                         record = self._record([c[i].as_py() for c in batch.columns], extra)
                         spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
                     quarantined += len(checked.reasons)
-                    rows = self._raw_rows(batch, checked, validator, load_id, path.name, extracted_at)
-                    loaded += rows.num_rows
-                    buffer = io.BytesIO()
-                    pcsv.write_csv(rows, buffer, pcsv.WriteOptions(include_header=False))
-                    copy.write(buffer.getbuffer())
+                    loaded += self._write_raw(copy, batch, checked, validator, load_id, path.name, extracted_at)
             spool.seek(0)
             self._copy_quarantine(spool, load_id, path.name, extracted_at)
         moved = self._quarantine_conflicting_duplicates(load_id)
@@ -207,6 +206,64 @@ class Loader:
         if extra:
             record["extra_columns"] = extra
         return record
+
+    def _copy_raw_sql(self) -> str:
+        contract = self.contract
+        # FORCE_NULL: an empty export cell ("" in our CSV) is stored as NULL, decided by the server.
+        text_columns = ", ".join(f.name for f in contract.fields)
+        return (f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin "
+                f"(format csv, force_null ({text_columns}))")
+
+    def _write_raw(self, copy, batch, checked, validator, load_id: int, source_file: str, extracted_at: str) -> int:
+        """Send the batch's good rows to an open COPY; returns how many."""
+        rows = self._raw_rows(batch, checked, validator, load_id, source_file, extracted_at)
+        buffer = io.BytesIO()
+        pcsv.write_csv(rows, buffer, pcsv.WriteOptions(include_header=False))
+        copy.write(buffer.getbuffer())
+        return rows.num_rows
+
+    def reprocess_quarantine(self) -> tuple[int, int]:
+        """Re-validate open quarantine rows (e.g. after a unit was added to the registry) with the same
+        validator as a first load; rows that now pass go to raw with their original file, line and
+        extraction time, under a new load whose audit row says 'reprocessed'. Rows quarantined for a key
+        repeated in their file stay: the file, not the reference data, is wrong. Returns (loaded, still open)."""
+        conn, contract = self.conn, self.contract
+        names = [f.name for f in contract.fields]
+        open_rows = ("from quarantine.rows where source = %s and entity = %s and resolved_at is null "
+                     "and record ? %s and not reasons[1] like %s")
+        scope = [self.source, contract.entity, contract.key[0], f"% {DUPLICATE_IN_FILE}"]
+        groups = conn.execute(f"select source_file, extracted_at {open_rows} group by 1, 2 order by 2, 1",
+                              scope).fetchall()
+        fixed_total = 0
+        for source_file, extracted_at in groups:
+            with conn.transaction():
+                rows = conn.execute(
+                    f"select quarantine_id, source_line, record {open_rows} and source_file = %s "
+                    "and extracted_at = %s order by quarantine_id for update",
+                    [*scope, source_file, extracted_at],
+                ).fetchall()
+                extracted = extracted_at.strftime("%Y-%m-%d %H:%M:%S")
+                columns = [clean_column(pa.array([str(r[2].get(n, "")) for r in rows], pa.string())) for n in names]
+                extra = [r[2].get("extra_columns") for r in rows]
+                batch = Batch(np.array([r[1] for r in rows], dtype=np.int64), columns, extra if any(extra) else None)
+                validator = BatchValidator(contract, Context(self.units, extracted, self.pii_hash_key))
+                checked = validator.check(batch.columns)
+                good = [rows[i][0] for i in range(len(rows)) if not checked.bad[i]]
+                if not good:
+                    continue
+                load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+                with conn.cursor().copy(self._copy_raw_sql()) as copy:
+                    self._write_raw(copy, batch, checked, validator, load_id, source_file, extracted)
+                conn.execute("update quarantine.rows set resolved_at = now(), resolved_load_id = %s "
+                             "where quarantine_id = any(%s)", [load_id, good])
+                result = LoadResult(Path(source_file), "reprocessed", load_id=load_id, rows_read=len(good),
+                                    rows_loaded=len(good), message="quarantined rows re-processed")
+                self._audit(result, Path(source_file), None, 0, Layout("quarantine"), extracted, "quarantine",
+                            datetime.now(LOCAL_TZ), "reprocessed")
+                fixed_total += len(good)
+        still = conn.execute("select count(*) from quarantine.rows where source = %s and resolved_at is null",
+                             [self.source]).fetchone()[0]
+        return fixed_total, still
 
     def _raw_rows(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
                   extracted_at: str) -> pa.Table:
@@ -307,18 +364,3 @@ class Loader:
             extracted_at, origin = extraction_time(path)
             self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "rejected")
         return result
-
-
-def load_files(conn: psycopg.Connection, source: str, paths: list[Path], reference_dir: Path,
-               aliases_file: Path, pii_hash_key: bytes, progress=None) -> list[LoadResult]:
-    loader = Loader(conn, source, reference_dir, aliases_file, pii_hash_key)
-    results = []
-    for path in expand_paths(paths):
-        result = loader.load(path)
-        results.append(result)
-        if progress:
-            progress(result)
-    return results
-
-
-__all__ = ["ACCEPTED_SUFFIXES", "LoadResult", "Loader", "load_files", "parsed_column"]

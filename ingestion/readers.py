@@ -191,7 +191,7 @@ class Batch:
         return len(self.places)
 
 
-def _clean(array: pa.Array) -> pa.Array:
+def clean_column(array: pa.Array) -> pa.Array:
     """Strip surrounding spaces and normalise to NFC; nulls become ''."""
     if array.type != pa.string():
         array = array.cast(pa.string())
@@ -216,7 +216,7 @@ def _batch_from_table(table, columns, extras, header_map, layout, first_place, u
     names = [f.name for f in header_map.contract.fields]
     key_indexes = [names.index(k) for k in header_map.contract.key]
     places = np.arange(first_place, first_place + n, dtype=np.int64)
-    aligned = [_clean(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
+    aligned = [clean_column(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
     no_key = np.ones(n, dtype=bool)
     for k in key_indexes:
         no_key &= pc.equal(aligned[k], "").to_numpy(zero_copy_only=False)
@@ -320,7 +320,7 @@ def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
 
     def flush():
         places = np.array([r[0] for r in buffer], dtype=np.int64)
-        columns = [_clean(pa.array([r[1][i] for r in buffer], pa.string())) for i in range(width)]
+        columns = [clean_column(pa.array([r[1][i] for r in buffer], pa.string())) for i in range(width)]
         extra = [r[2] for r in buffer]
         return Batch(places, columns, extra if any(extra) else None, list(unreadable))
 

@@ -7,7 +7,7 @@ import unicodedata
 import pyarrow as pa
 
 from ingestion.nfc import NFC_SUSPECTS, suspects
-from ingestion.readers import _clean
+from ingestion.readers import clean_column
 
 
 def test_the_committed_class_matches_this_pythons_unicode_data():
@@ -17,5 +17,5 @@ def test_the_committed_class_matches_this_pythons_unicode_data():
 def test_clean_gives_what_full_normalisation_gives():
     words = ["Đất đai", "Hộ tịch", "Nguyễn Văn Ánh", "Ω", "Å", "한국", "ắ", " x ", "Lý lịch tư pháp", "plain"]
     values = words + [unicodedata.normalize(form, w) for form in ("NFD", "NFKD") for w in words]
-    cleaned = _clean(pa.array(values)).to_pylist()
+    cleaned = clean_column(pa.array(values)).to_pylist()
     assert cleaned == [unicodedata.normalize("NFC", v).strip() for v in values]

@@ -3,12 +3,12 @@ with dossiers as (
     select * from {{ ref('int_dossiers_classified') }}
 ),
 
+-- dim_unit already follows each code's successor chain; every version of a code has the same one.
 current_units as (
-    select
+    select distinct
         unit_code,
-        chain_unit_code as current_unit_code
-    from {{ ref('int_unit_chains_walked') }}
-    where is_chain_end
+        current_unit_code
+    from {{ ref('dim_unit') }}
 )
 
 select
