@@ -125,7 +125,10 @@ class EmbeddedWarehouse:
         )
 
         ensure_user_exists(SYSTEM_USER)
+        # The server user must reach both the data and the binaries inside the virtualenv, whose
+        # parent folders may be private (a clone under `mktemp -d`, say): make the prefixes traversable.
         ensure_prefix_permissions(self.data_dir)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
         read = stat.S_IRGRP | stat.S_IROTH
         execute = stat.S_IXGRP | stat.S_IXOTH
         ensure_folder_permissions(POSTGRES_BIN_PATH, execute | read)
@@ -152,8 +155,6 @@ class EmbeddedWarehouse:
         return Status(initialised, running, pid if running else None, self._state().get("port"), self.data_dir)
 
     def _initialise(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._prepare_root_permissions()
         password = secrets.token_urlsafe(24)
         pwfile = self.root / ".initdb-password"
         pwfile.write_text(password + "\n")
@@ -182,6 +183,8 @@ class EmbeddedWarehouse:
     def start(self) -> str:
         """Start the server if it is not running (idempotent); returns the connection URL."""
         with self._lock():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._prepare_root_permissions()
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initialise()
             status = self.status()
