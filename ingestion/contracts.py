@@ -22,6 +22,9 @@ PARSED_SQL_TYPE = {
     "amount": "bigint",
     "count": "integer",
     "rating": "text",
+    "register": "text",
+    "document_form": "text",
+    "decimal": "numeric",
 }
 
 
@@ -93,4 +96,43 @@ DOSSIERS = Contract(
     ),
 )
 
-CONTRACTS = {"one_stop_shop": [DOSSIERS]}
+# Document management (sources.md §2): two exports, told apart by file name prefix, else by their headers.
+DOCUMENTS = Contract(
+    source="document_management",
+    entity="documents",
+    key=("document_id",),
+    file_prefixes=("van_ban", "so_van_ban", "documents"),
+    fields=(
+        Field("document_id", "Mã văn bản", required="file"),
+        Field("document_number", "Số ký hiệu", required="file"),
+        Field("document_date", "Ngày văn bản", kind="date", required="file"),
+        Field("document_type", "Loại văn bản"),
+        Field("subject", "Trích yếu"),
+        Field("unit_code", "Mã đơn vị", required="file"),
+        Field("register", "Sổ", kind="register", required="file"),
+        Field("form", "Hình thức", kind="document_form", required="file"),
+        Field("digitally_signed", "Ký số", kind="yes_no"),
+        Field("signer_name", "Người ký", personal=True),
+        Field("signer_title", "Chức vụ người ký"),
+    ),
+)
+
+TASKS = Contract(
+    source="document_management",
+    entity="tasks",
+    key=("task_id", "unit_code"),  # one task assigned to several units appears once per unit
+    file_prefixes=("nhiem_vu", "tasks"),
+    fields=(
+        Field("task_id", "Mã nhiệm vụ", required="file"),
+        Field("assigning_document_number", "Số ký hiệu văn bản giao"),
+        Field("assigned_by", "Cơ quan giao"),
+        Field("unit_code", "Mã đơn vị thực hiện", required="file"),
+        Field("content", "Nội dung"),
+        Field("assigned_at", "Ngày giao", kind="receipt_time", required="file"),
+        Field("deadline_at", "Hạn hoàn thành", kind="event_time"),
+        Field("original_deadline_at", "Hạn ban đầu", kind="event_time"),
+        Field("completed_at", "Ngày hoàn thành", kind="event_time"),
+    ),
+)
+
+CONTRACTS = {"one_stop_shop": [DOSSIERS], "document_management": [DOCUMENTS, TASKS]}

@@ -15,6 +15,7 @@ import queue
 import re
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -126,11 +127,39 @@ class Loader:
             raise ValueError(f"unknown source '{source}' (known: {', '.join(CONTRACTS)})")
         self.conn = conn
         self.source = source
-        self.contract: Contract = CONTRACTS[source][0]
+        self.contracts: list[Contract] = CONTRACTS[source]
         self.units = UnitRegistry.from_dir(reference_dir)
-        self.header_map = HeaderMap(self.contract, load_aliases(aliases_file))
+        aliases = load_aliases(aliases_file)
+        self.header_maps = {c.entity: HeaderMap(c, aliases) for c in self.contracts}
         self.pii_hash_key = pii_hash_key
+        self._use(self.contracts[0])
         ensure_schema(conn)
+
+    def _use(self, contract: Contract) -> None:
+        """The contract (entity) the next steps work on: a source may export several entities."""
+        self.contract = contract
+        self.header_map = self.header_maps[contract.entity]
+
+    def _choose_contract(self, path: Path) -> Contract:
+        """The entity of a file: the only one of its source, else by file name prefix, else the one whose
+        required headers the file has."""
+        if len(self.contracts) == 1:
+            return self.contracts[0]
+        name = unicodedata.normalize("NFC", path.name).casefold()
+        for contract in self.contracts:
+            if any(name.startswith(prefix) for prefix in contract.file_prefixes):
+                return contract
+        problems = []
+        for contract in self.contracts:
+            try:
+                _, batches = open_batches(path, self.header_maps[contract.entity])
+                next(iter(batches), None)
+                return contract
+            except FileRejected as exc:
+                problems.append(f"as {contract.entity}: {exc}")
+        names = " or ".join(f"'{c.file_prefixes[0]}_…'" for c in self.contracts)
+        raise FileRejected(f"{path.name}: cannot tell which export this is (name it {names}); "
+                           + "; ".join(problems))
 
     # -- public --------------------------------------------------------------------------------------
     def load(self, path: Path) -> LoadResult:
@@ -141,6 +170,10 @@ class Loader:
             return self._reject(path, None, 0, Layout("unknown"), started_at, f"{path}: no such file")
         sha, size = file_sha256(path)
         layout = Layout(path.suffix.lower().lstrip(".") or "unknown")
+        try:
+            self._use(self._choose_contract(path))
+        except FileRejected as exc:
+            return self._reject(path, sha, size, layout, started_at, str(exc))
         try:
             with self.conn.transaction():
                 self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
@@ -227,6 +260,16 @@ class Loader:
         validator as a first load; rows that now pass go to raw with their original file, line and
         extraction time, under a new load whose audit row says 'reprocessed'. Rows quarantined for a key
         repeated in their file stay: the file, not the reference data, is wrong. Returns (loaded, still open)."""
+        fixed_total = 0
+        for contract in self.contracts:
+            self._use(contract)
+            fixed_total += self._reprocess_entity()
+        still = self.conn.execute(
+            "select count(*) from quarantine.rows where source = %s and resolved_at is null", [self.source]
+        ).fetchone()[0]
+        return fixed_total, still
+
+    def _reprocess_entity(self) -> int:
         conn, contract = self.conn, self.contract
         names = [f.name for f in contract.fields]
         open_rows = ("from quarantine.rows where source = %s and entity = %s and resolved_at is null "
@@ -261,9 +304,7 @@ class Loader:
                 self._audit(result, Path(source_file), None, 0, Layout("quarantine"), extracted, "quarantine",
                             datetime.now(LOCAL_TZ), "reprocessed")
                 fixed_total += len(good)
-        still = conn.execute("select count(*) from quarantine.rows where source = %s and resolved_at is null",
-                             [self.source]).fetchone()[0]
-        return fixed_total, still
+        return fixed_total
 
     def _raw_rows(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
                   extracted_at: str) -> pa.Table:
@@ -323,7 +364,7 @@ class Loader:
             f"""
             with conflicting as materialized (
                 select {key} from {table}
-                where load_id = %(load_id)s and ({key}) in (select * from unnest(%(keys)s::text[]))
+                where load_id = %(load_id)s and {contract.key[0]} = any(%(keys)s::text[])
                 group by {key} having count(distinct {content}) > 1
             ),
             moved as (
@@ -337,7 +378,7 @@ class Loader:
                    array[%(reason)s]
             from moved r
             """,
-            {"load_id": load_id, "keys": [row[0] for row in repeated], "source": self.source,
+            {"load_id": load_id, "keys": sorted({row[0] for row in repeated}), "source": self.source,
              "entity": contract.entity, "reason": reason},
         ).rowcount
 

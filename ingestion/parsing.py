@@ -103,6 +103,11 @@ rating = _label_parser(
     "rating", {"Rất hài lòng": "very_satisfied", "Hài lòng": "satisfied", "Không hài lòng": "unsatisfied"}
 )
 
+register = _label_parser("register (Sổ)", {"Đi": "outgoing", "Đến": "incoming"})
+document_form = _label_parser(
+    "form (Hình thức)", {"Điện tử": "electronic", "Giấy": "paper", "Điện tử và giấy": "electronic_and_paper"}
+)
+
 _AMOUNT = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+")
 
 
@@ -118,6 +123,16 @@ def count(text: str) -> int:
     return int(text)
 
 
+_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def decimal(text: str) -> str:
+    """A score or figure: '2.5' or '2,5' (Vietnamese decimal comma); kept as exact text for numeric."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError("is not a number")
+    return text.replace(",", ".")
+
+
 PARSERS = {
     "receipt_time": receipt_time,
     "event_time": event_time,
@@ -130,4 +145,7 @@ PARSERS = {
     "amount": amount,
     "count": count,
     "rating": rating,
+    "register": register,
+    "document_form": document_form,
+    "decimal": decimal,
 }

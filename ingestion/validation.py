@@ -16,12 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.contracts import DOSSIERS, PARSED_SQL_TYPE, Contract
+from ingestion.contracts import DOCUMENTS, DOSSIERS, PARSED_SQL_TYPE, TASKS, Contract
 from ingestion.parsing import PARSERS
 from ingestion.reference import UnitRegistry
 
 ARROW_TYPE = {"timestamp": pa.string(), "date": pa.string(), "smallint": pa.int16(), "integer": pa.int32(),
-              "bigint": pa.int64(), "boolean": pa.bool_(), "text": pa.string()}
+              "bigint": pa.int64(), "boolean": pa.bool_(), "text": pa.string(), "numeric": pa.string()}
 EVENT_FIELDS = ("received_at", "finished_at", "returned_at", "refused_at")
 
 
@@ -200,20 +200,7 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
             pc.and_(is_received, pc.equal(text[name], "")),
             lambda i, h=header: f"{h}: required value is empty (status {status[i].as_py()})",
         )
-    units = text["unit_code"]
-    received_day = pc.fill_null(pc.utf8_slice_codeunits(received, 0, 10), "")
-    unit_on_day = pc.binary_join_element_wise(units, received_day, "\x1f")
-    registry = v.context.units
-
-    def unit_invalid(key: str) -> bool:
-        code, _, day = key.partition("\x1f")
-        return bool(code) and registry.problem(code, day or None) is not None
-
-    problems.add(
-        v.per_distinct(unit_on_day, unit_invalid),
-        lambda i: f"{v.header('unit_code')}: '{units[i].as_py()}' "
-                  f"{registry.problem(units[i].as_py(), received_day[i].as_py() or None)}",
-    )
+    unit_valid_on_record_date(v, text, received, problems)
     problems.add(
         pc.less(due, received),
         lambda i: f"{v.header('due_at')}: {due[i].as_py()} is before {v.header('received_at')} {received[i].as_py()}",
@@ -234,8 +221,31 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
         pc.less(end, received),
         lambda i: f"end of processing {end[i].as_py()} is before {v.header('received_at')} {received[i].as_py()}",
     )
+    events_not_after_extraction(v, text, parsed, EVENT_FIELDS, problems)
+
+
+def unit_valid_on_record_date(v: BatchValidator, text: dict, record_date: pa.Array, problems: Problems) -> None:
+    """The unit code must be in the registry and valid on the record's own date (receipt, document date,
+    assignment)."""
+    units = text["unit_code"]
+    day = pc.fill_null(pc.utf8_slice_codeunits(record_date, 0, 10), "")
+    unit_on_day = pc.binary_join_element_wise(units, day, "\x1f")
+    registry = v.context.units
+
+    def unit_invalid(key: str) -> bool:
+        code, _, on = key.partition("\x1f")
+        return bool(code) and registry.problem(code, on or None) is not None
+
+    problems.add(
+        v.per_distinct(unit_on_day, unit_invalid),
+        lambda i: f"{v.header('unit_code')}: '{units[i].as_py()}' "
+                  f"{registry.problem(units[i].as_py(), day[i].as_py() or None)}",
+    )
+
+
+def events_not_after_extraction(v: BatchValidator, text: dict, parsed: dict, names, problems: Problems) -> None:
     extracted = v.context.extracted_at
-    for name in EVENT_FIELDS:
+    for name in names:
         column, header, value = text[name], v.header(name), parsed[name]
         # A date alone is compared by day: "finished 16/06" in an export taken at 08:00 on 16/06 is fine.
         has_time = pc.greater(pc.utf8_length(column), 10)  # every accepted form with a time is longer
@@ -247,4 +257,21 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
         )
 
 
-ROW_RULES = {DOSSIERS.entity: dossier_rules}
+def document_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    unit_valid_on_record_date(v, text, parsed["document_date"], problems)
+    # A document is an event (sent or received) on its date: it cannot postdate the export.
+    events_not_after_extraction(v, text, parsed, ["document_date"], problems)
+
+
+def task_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    assigned, completed = parsed["assigned_at"], parsed["completed_at"]
+    unit_valid_on_record_date(v, text, assigned, problems)
+    events_not_after_extraction(v, text, parsed, ["assigned_at", "completed_at"], problems)
+    problems.add(
+        pc.less(completed, assigned),
+        lambda i: f"{v.header('completed_at')}: {completed[i].as_py()} is before "
+                  f"{v.header('assigned_at')} {assigned[i].as_py()}",
+    )
+
+
+ROW_RULES = {DOSSIERS.entity: dossier_rules, DOCUMENTS.entity: document_rules, TASKS.entity: task_rules}

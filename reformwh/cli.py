@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("ingest", help="load export files (or folders of them) into raw")
-    p.add_argument("source", choices=["one_stop_shop"])
+    p.add_argument("source", choices=["one_stop_shop", "document_management", "self_reports"])
     p.add_argument("paths", nargs="+")
     p.set_defaults(func=cmd_ingest)
 
