@@ -135,4 +135,89 @@ TASKS = Contract(
     ),
 )
 
-CONTRACTS = {"one_stop_shop": [DOSSIERS], "document_management": [DOCUMENTS, TASKS]}
+# Unit self-reports (sources.md §3): one submission (ZIP or folder) per unit and period, a workbook of
+# several sheets plus evidence files. Every row carries its submission (the package's SHA-256) and the
+# unit and period the submission is for, from the sheet "Thông tin".
+_SUBMISSION_FIELDS = (
+    Field("submission_id", "submission_id"),
+    Field("unit_code", "Mã đơn vị"),
+    Field("period_key", "Kỳ báo cáo"),
+)
+
+SUBMISSIONS = Contract(
+    source="self_reports",
+    entity="submissions",
+    key=("submission_id",),
+    fields=(
+        *_SUBMISSION_FIELDS,
+        Field("sent_at", "Ngày gửi", kind="event_time", required="file"),
+        Field("signer_name", "Người ký", personal=True),
+        Field("package_name", "package_name"),
+        Field("package_format", "package_format"),
+        Field("package_bytes", "package_bytes", kind="count"),
+        Field("workbook_name", "workbook_name"),
+    ),
+)
+
+SCORES = Contract(
+    source="self_reports",
+    entity="scores",
+    key=("submission_id", "criterion_code"),
+    file_prefixes=("Tự chấm điểm",),  # the sheet
+    fields=(
+        *_SUBMISSION_FIELDS,
+        Field("criterion_code", "Mã tiêu chí", required="file"),
+        Field("criterion_name", "Nội dung"),
+        Field("max_points", "Điểm tối đa", kind="decimal"),
+        Field("self_score", "Điểm tự chấm", kind="decimal", required="file"),
+        Field("explanation", "Giải trình"),
+    ),
+)
+
+FIGURES = Contract(
+    source="self_reports",
+    entity="figures",
+    key=("submission_id", "indicator_code"),
+    file_prefixes=("Số liệu",),
+    fields=(
+        *_SUBMISSION_FIELDS,
+        Field("indicator_code", "Mã chỉ tiêu", required="file"),
+        Field("indicator_name", "Tên chỉ tiêu"),
+        Field("value", "Giá trị", kind="decimal", required="file"),
+    ),
+)
+
+EVIDENCE_ITEMS = Contract(
+    source="self_reports",
+    entity="evidence_items",
+    # Several items per criterion are normal; an item is its whole row.
+    key=("submission_id", "code", "document_number", "document_date", "file_name", "location"),
+    file_prefixes=("Tài liệu kiểm chứng",),
+    fields=(
+        *_SUBMISSION_FIELDS,
+        Field("code", "Mã tiêu chí / chỉ tiêu", required="file"),
+        Field("document_number", "Số ký hiệu văn bản"),
+        Field("document_date", "Ngày văn bản", kind="date"),
+        Field("file_name", "Tên tệp"),
+        Field("location", "Trang / mục"),
+    ),
+)
+
+EVIDENCE_FILES = Contract(
+    source="self_reports",
+    entity="evidence_files",
+    key=("submission_id", "file_path"),
+    fields=(
+        *_SUBMISSION_FIELDS,
+        Field("file_path", "file_path", required="file"),
+        Field("file_name", "file_name", required="file"),
+        Field("file_bytes", "file_bytes", kind="count", required="file"),
+        Field("file_sha256", "file_sha256", required="file"),
+    ),
+)
+
+CONTRACTS = {
+    "one_stop_shop": [DOSSIERS],
+    "document_management": [DOCUMENTS, TASKS],
+    "self_reports": [SUBMISSIONS, SCORES, FIGURES, EVIDENCE_ITEMS, EVIDENCE_FILES],
+}

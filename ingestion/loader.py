@@ -28,7 +28,16 @@ import pyarrow.csv as pcsv
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
-from ingestion.contracts import CONTRACTS, Contract
+from ingestion.contracts import (
+    CONTRACTS,
+    EVIDENCE_FILES,
+    EVIDENCE_ITEMS,
+    FIGURES,
+    SCORES,
+    SUBMISSIONS,
+    Contract,
+)
+from ingestion.parsing import PARSERS
 from ingestion.readers import (
     Batch,
     FileRejected,
@@ -37,9 +46,11 @@ from ingestion.readers import (
     clean_column,
     load_aliases,
     open_batches,
+    read_workbook,
 )
-from ingestion.reference import UnitRegistry
+from ingestion.reference import Catalog, UnitRegistry
 from ingestion.schema import copy_columns, ensure_schema, parsed_column
+from ingestion.submissions import INFO_SHEET, SUBMISSION_NAME, Limits, find_sheet, open_submission, read_info_sheet
 from ingestion.validation import BatchValidator, Context
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -109,11 +120,17 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, and the accepted files inside folders, in name order."""
+def expand_paths(paths: list[Path], source: str = "one_stop_shop") -> list[Path]:
+    """Files as given, and the accepted files inside folders, in name order. For self-reports a folder is
+    a submission when it is named like one, else a folder of submissions (ZIP files and folders)."""
     files = []
     for path in paths:
-        if path.is_dir():
+        if source == "self_reports" and path.is_dir():
+            if SUBMISSION_NAME.match(unicodedata.normalize("NFC", path.name)):
+                files.append(path)
+            else:
+                files += sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        elif path.is_dir():
             files += sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
         else:
             files.append(path)
@@ -132,6 +149,8 @@ class Loader:
         aliases = load_aliases(aliases_file)
         self.header_maps = {c.entity: HeaderMap(c, aliases) for c in self.contracts}
         self.pii_hash_key = pii_hash_key
+        self.catalog = Catalog.from_dir(reference_dir) if source == "self_reports" else None
+        self.limits = Limits.from_env()
         self._use(self.contracts[0])
         ensure_schema(conn)
 
@@ -166,6 +185,8 @@ class Loader:
         started = time.monotonic()
         started_at = datetime.now(LOCAL_TZ)
         path = Path(path)
+        if self.source == "self_reports":
+            return self._load_submission(path, started, started_at)
         if not path.is_file():
             return self._reject(path, None, 0, Layout("unknown"), started_at, f"{path}: no such file")
         sha, size = file_sha256(path)
@@ -190,16 +211,143 @@ class Loader:
         result.seconds = time.monotonic() - started
         return result
 
+    # -- self-report submissions ---------------------------------------------------------------------
+    def _load_submission(self, path: Path, started: float, started_at: datetime) -> LoadResult:
+        """A submission (ZIP or folder): its header, sheets and evidence files, each entity with its own
+        audit row, and the package as received — all in one transaction, or refused whole."""
+        self._use(SUBMISSIONS)
+        layout = Layout("folder" if path.is_dir() else path.suffix.lower().lstrip(".") or "unknown")
+        if not path.exists():
+            return self._reject(path, None, 0, layout, started_at, f"{path}: no such file or folder")
+        try:
+            submission = open_submission(path, self.limits)
+        except FileRejected as exc:
+            return self._reject(path, None, 0, layout, started_at, str(exc))
+        sha, size = submission.sha256, len(submission.package)
+        try:
+            with self.conn.transaction():
+                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
+                row = self.conn.execute(
+                    "select load_id from audit.file_loads where source = %s and entity = %s "
+                    "and file_sha256 = %s and status = 'loaded'", [self.source, SUBMISSIONS.entity, sha],
+                ).fetchone()
+                if row:
+                    return LoadResult(path, "already_loaded", load_id=row[0])
+                result = self._load_submission_rows(path, submission, layout, started_at)
+        except FileRejected as exc:
+            self._use(SUBMISSIONS)
+            return self._reject(path, sha, size, layout, started_at, str(exc))
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _load_submission_rows(self, path: Path, submission, layout: Layout, started_at: datetime) -> LoadResult:
+        import openpyxl
+
+        label, sha = path.name, submission.sha256
+        extracted_at = started_at.strftime("%Y-%m-%d %H:%M:%S")  # a submission carries no extraction time
+        annual = submission.period_key.endswith("-Y")
+        constants = {"submission_id": sha, "unit_code": submission.unit_code, "period_key": submission.period_key}
+        with tempfile.TemporaryDirectory() as folder:
+            # Our own name for the workbook, never one taken from the archive.
+            workbook_path = Path(folder) / f"{submission.unit_code}_{submission.period_key}.xlsx"
+            workbook_path.write_bytes(submission.workbook)
+            try:
+                workbook = openpyxl.load_workbook(workbook_path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+                raise FileRejected(f"{label}: {submission.workbook_name}: not a readable .xlsx workbook ({exc})"
+                                   ) from None
+            try:
+                info = read_info_sheet(workbook, label)
+                sheets = {contract.entity: find_sheet(workbook, contract.file_prefixes[0], label,
+                                                      required=annual or contract is not SCORES)
+                          for contract in (SCORES, FIGURES, EVIDENCE_ITEMS)}
+                sheets = {entity: sheet.title for entity, sheet in sheets.items() if sheet is not None}
+            finally:
+                workbook.close()
+            header = self._submission_header(label, submission, info, extracted_at)
+            total = LoadResult(path, "loaded")
+            entities = [(SUBMISSIONS, Layout(layout.file_format), iter([_batch_of([header], SUBMISSIONS)]))]
+            for contract in (SCORES, FIGURES, EVIDENCE_ITEMS):
+                if contract.entity in sheets:
+                    sheet_layout = Layout("xlsx", sheet=sheets[contract.entity])
+                    self._use(contract)
+                    batches = read_workbook(workbook_path, self.header_map, sheet_layout)
+                    entities.append((contract, sheet_layout, _with_constants(batches, contract, constants)))
+            files = [{**constants, "file_path": f.path, "file_name": f.name, "file_bytes": str(f.size),
+                      "file_sha256": f.sha256} for f in submission.files]
+            entities.append((EVIDENCE_FILES, Layout(layout.file_format), iter([_batch_of(files, EVIDENCE_FILES)])))
+            for contract, entity_layout, batches in entities:
+                self._use(contract)
+                load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+                result = LoadResult(path, "loaded", load_id=load_id)
+                self._copy_entity(batches, result, label, extracted_at)
+                result.rows_skipped = entity_layout.rows_skipped
+                self._audit(result, path, sha, len(submission.package), entity_layout, extracted_at, "load time",
+                            started_at, "loaded")
+                total.load_id = total.load_id or load_id
+                total.rows_read += result.rows_read
+                total.rows_loaded += result.rows_loaded
+                total.rows_quarantined += result.rows_quarantined
+                total.rows_skipped += result.rows_skipped
+        self.conn.execute(
+            "insert into raw.self_reports__packages (submission_id, load_id, package_name, package_format, "
+            "package_bytes, package) values (%s, %s, %s, %s, %s, %s) on conflict do nothing",
+            [sha, total.load_id, path.name, submission.package_format, len(submission.package), submission.package],
+        )
+        self._use(SUBMISSIONS)
+        return total
+
+    def _submission_header(self, label: str, submission, info: dict, extracted_at: str) -> dict[str, str]:
+        """The sheet 'Thông tin', checked against the submission's name: a submission that does not say
+        clearly whose report it is, for which period and when it was sent, is refused."""
+        where = f"{label}: sheet '{INFO_SHEET}'"
+        for name, heading in (("unit_code", "Mã đơn vị"), ("period_key", "Kỳ báo cáo"), ("sent_at", "Ngày gửi")):
+            if not info.get(name, ("",))[0]:
+                raise FileRejected(f"{where}: '{heading}' is missing or empty")
+        for name, heading, expected in (("unit_code", "Mã đơn vị", submission.unit_code),
+                                        ("period_key", "Kỳ báo cáo", submission.period_key)):
+            value, row = info[name]
+            if value != expected:
+                raise FileRejected(f"{where}, row {row}: {heading} '{value}' differs from the submission's name "
+                                   f"('{expected}')")
+        problem = self.units.problem(submission.unit_code, None)
+        if problem:
+            raise FileRejected(f"{where}, row {info['unit_code'][1]}: Mã đơn vị '{submission.unit_code}' {problem}")
+        text, row = info["sent_at"]
+        try:
+            sent_at = PARSERS["event_time"](text)
+        except ValueError as exc:
+            raise FileRejected(f"{where}, row {row}: Ngày gửi '{text}' {exc}") from None
+        if sent_at[:10] > extracted_at[:10]:
+            raise FileRejected(f"{where}, row {row}: Ngày gửi '{text}' is after the submission was received "
+                               f"({extracted_at})")
+        return {"submission_id": submission.sha256, "unit_code": submission.unit_code,
+                "period_key": submission.period_key, "sent_at": text, "signer_name": info.get("signer_name", ("",))[0],
+                "package_name": submission.name, "package_format": submission.package_format,
+                "package_bytes": str(len(submission.package)), "workbook_name": submission.workbook_name}
+
     # -- internals -----------------------------------------------------------------------------------
     def _load_rows(self, path: Path, sha: str, size: int, layout: Layout, started_at: datetime) -> LoadResult:
-        contract = self.contract
         extracted_at, origin = extraction_time(path)
         if extracted_at is None:
             extracted_at = started_at.strftime("%Y-%m-%d %H:%M:%S")
         load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
         layout, batches = open_batches(path, self.header_map)
-        validator = BatchValidator(contract, Context(self.units, extracted_at, self.pii_hash_key))
         result = LoadResult(path, "loaded", load_id=load_id)
+        self._copy_entity(batches, result, path.name, extracted_at)
+        result.rows_skipped = layout.rows_skipped
+        if layout.extra_columns:
+            result.warnings.append(
+                "columns outside the contract kept in raw.extra_columns: " + ", ".join(layout.extra_columns)
+            )
+        self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "loaded")
+        return result
+
+    def _copy_entity(self, batches, result: LoadResult, source_file: str, extracted_at: str) -> None:
+        """Validate and COPY batches of the current entity under result.load_id; quarantine the bad rows and
+        the rows whose key repeats with different content; fill the result's counts."""
+        contract, load_id = self.contract, result.load_id
+        validator = BatchValidator(contract, self._context(extracted_at))
         read = loaded = quarantined = 0
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             cursor = self.conn.cursor()
@@ -218,20 +366,16 @@ class Loader:
                         record = self._record([c[i].as_py() for c in batch.columns], extra)
                         spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
                     quarantined += len(checked.reasons)
-                    loaded += self._write_raw(copy, batch, checked, validator, load_id, path.name, extracted_at)
+                    loaded += self._write_raw(copy, batch, checked, validator, load_id, source_file, extracted_at)
             spool.seek(0)
-            self._copy_quarantine(spool, load_id, path.name, extracted_at)
+            self._copy_quarantine(spool, load_id, source_file, extracted_at)
         moved = self._quarantine_conflicting_duplicates(load_id)
         result.rows_read = read
         result.rows_loaded = loaded - moved
         result.rows_quarantined = quarantined + moved
-        result.rows_skipped = layout.rows_skipped
-        if layout.extra_columns:
-            result.warnings.append(
-                "columns outside the contract kept in raw.extra_columns: " + ", ".join(layout.extra_columns)
-            )
-        self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "loaded")
-        return result
+
+    def _context(self, extracted_at: str) -> Context:
+        return Context(self.units, extracted_at, self.pii_hash_key, self.catalog)
 
     def _record(self, values: list[str], extra: dict | None) -> dict:
         """A quarantined record as received: contract field -> text, plus the file's other columns."""
@@ -289,7 +433,7 @@ class Loader:
                 columns = [clean_column(pa.array([str(r[2].get(n, "")) for r in rows], pa.string())) for n in names]
                 extra = [r[2].get("extra_columns") for r in rows]
                 batch = Batch(np.array([r[1] for r in rows], dtype=np.int64), columns, extra if any(extra) else None)
-                validator = BatchValidator(contract, Context(self.units, extracted, self.pii_hash_key))
+                validator = BatchValidator(contract, self._context(extracted))
                 checked = validator.check(batch.columns)
                 good = [rows[i][0] for i in range(len(rows)) if not checked.bad[i]]
                 if not good:
@@ -369,7 +513,8 @@ class Loader:
             ),
             moved as (
                 delete from {table} r using conflicting c
-                where r.load_id = %(load_id)s and {" and ".join(f"r.{k} = c.{k}" for k in contract.key)}
+                where r.load_id = %(load_id)s
+                    and {" and ".join(f"r.{k} is not distinct from c.{k}" for k in contract.key)}
                 returning r.*
             )
             insert into quarantine.rows
@@ -405,3 +550,18 @@ class Loader:
             extracted_at, origin = extraction_time(path)
             self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "rejected")
         return result
+
+
+def _batch_of(rows: list[dict[str, str]], contract: Contract) -> Batch:
+    """A batch of rows the loader builds itself (a submission's header, its files), numbered from 1."""
+    columns = [clean_column(pa.array([r.get(f.name, "") for r in rows], pa.string())) for f in contract.fields]
+    return Batch(np.arange(1, len(rows) + 1, dtype=np.int64), columns)
+
+
+def _with_constants(batches, contract: Contract, constants: dict[str, str]):
+    """Sheet rows with the submission's own columns filled in (the sheets do not repeat them)."""
+    index = {f.name: i for i, f in enumerate(contract.fields)}
+    for batch in batches:
+        for name, value in constants.items():
+            batch.columns[index[name]] = pa.array([value] * batch.num_rows, pa.string())
+        yield batch

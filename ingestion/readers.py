@@ -385,7 +385,8 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
             raise FileRejected(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
-        sheet = workbook.worksheets[0]
+        # A self-report workbook names the sheet to read (layout.sheet); an export is its first sheet.
+        sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
         layout.sheet = sheet.title
         try:
             yield from sheet.iter_rows(values_only=True)

@@ -5,7 +5,7 @@ the shipped sample province in reference_data/), checked, and loaded into schema
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -93,14 +93,25 @@ class UnitRegistry:
     """Unit codes and their validity intervals, for validating exports."""
 
     intervals: dict[str, list[tuple[str, str]]]
+    levels: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
     @classmethod
     def from_dir(cls, reference_dir: Path) -> UnitRegistry:
         rows = read_reference_units(reference_dir)
         intervals: dict[str, list[tuple[str, str]]] = {}
+        levels: dict[str, list[tuple[str, str, str]]] = {}
         for row in rows:
-            intervals.setdefault(row["unit_code"], []).append((row["valid_from"], row["valid_to"] or "9999-12-31"))
-        return cls(intervals)
+            span = (row["valid_from"], row["valid_to"] or "9999-12-31")
+            intervals.setdefault(row["unit_code"], []).append(span)
+            levels.setdefault(row["unit_code"], []).append((*span, row["unit_level"]))
+        return cls(intervals, levels)
+
+    def level(self, code: str, on_date: str) -> str | None:
+        """The unit's level on that day, else of its last version before it (a unit that has just ceased)."""
+        versions = sorted(self.levels.get(code, []))
+        on = [level for start, end, level in versions if start <= on_date <= end]
+        before = [level for start, _, level in versions if start <= on_date]
+        return (on or before or [None])[-1]
 
     def problem(self, code: str, on_date: str | None) -> str | None:
         versions = self.intervals.get(code)
@@ -110,6 +121,24 @@ class UnitRegistry:
             return None
         spans = ", ".join(f"{s} – {'' if e == '9999-12-31' else e}" for s, e in versions)
         return f"is not valid on {on_date} (valid {spans})"
+
+
+@dataclass
+class Catalog:
+    """The criteria and indicator catalogs (per year and unit level), for validating self-reports."""
+
+    criteria: dict[tuple[int, str, str], dict[str, str]]
+    indicators: dict[tuple[int, str, str], dict[str, str]]
+
+    @classmethod
+    def from_dir(cls, reference_dir: Path) -> Catalog:
+        tables = {}
+        for stem in ("criteria", "indicators"):
+            path = reference_dir / f"{stem}.csv"
+            tables[stem] = _rows(path)[1] if path.exists() else []
+        criteria = {(int(r["year"]), r["unit_level"], r["criterion_code"]): r for _, r in tables["criteria"]}
+        indicators = {(int(r["year"]), r["unit_level"], r["indicator_code"]): r for _, r in tables["indicators"]}
+        return cls(criteria, indicators)
 
 
 def read_reference_units(reference_dir: Path) -> list[dict[str, str]]:

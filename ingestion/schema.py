@@ -86,6 +86,16 @@ create table if not exists quarantine.rows (
 );
 create index if not exists rows_open on quarantine.rows (source, entity) where resolved_at is null;
 create index if not exists rows_by_load on quarantine.rows (load_id);
+-- Self-report submissions as received (ZIP bytes; a folder packed into a ZIP), by content hash.
+create table if not exists raw.self_reports__packages (
+    submission_id text primary key,
+    load_id bigint not null,
+    package_name text not null,
+    package_format text not null,
+    package_bytes bigint not null,
+    package bytea not null,
+    loaded_at timestamptz not null default now()
+);
 """
 
 

@@ -16,9 +16,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.contracts import DOCUMENTS, DOSSIERS, PARSED_SQL_TYPE, TASKS, Contract
+from ingestion.contracts import (
+    DOCUMENTS,
+    DOSSIERS,
+    EVIDENCE_FILES,
+    EVIDENCE_ITEMS,
+    FIGURES,
+    PARSED_SQL_TYPE,
+    SCORES,
+    SUBMISSIONS,
+    TASKS,
+    Contract,
+)
 from ingestion.parsing import PARSERS
-from ingestion.reference import UnitRegistry
+from ingestion.reference import Catalog, UnitRegistry
 
 ARROW_TYPE = {"timestamp": pa.string(), "date": pa.string(), "smallint": pa.int16(), "integer": pa.int32(),
               "bigint": pa.int64(), "boolean": pa.bool_(), "text": pa.string(), "numeric": pa.string()}
@@ -32,6 +43,7 @@ class Context:
     units: UnitRegistry
     extracted_at: str  # ISO 'YYYY-MM-DD HH:MM:SS', local time
     pii_hash_key: bytes
+    catalog: Catalog | None = None  # self-reports only
 
 
 @dataclass
@@ -274,4 +286,71 @@ def task_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) 
     )
 
 
-ROW_RULES = {DOSSIERS.entity: dossier_rules, DOCUMENTS.entity: document_rules, TASKS.entity: task_rules}
+def _catalog_entry(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...]):
+    """Per row: (catalog kind, entry) of the row's code in its year's catalog for the unit's level, and a
+    per-distinct lookup to word the reason; kinds are tried in order ('indicators', 'criteria')."""
+    registry, catalog = v.context.units, v.context.catalog
+    keys = pc.binary_join_element_wise(text["unit_code"], text["period_key"], text[code_field], "\x1f")
+
+    def lookup(key: str):
+        unit, period, code = key.split("\x1f")
+        level = registry.level(unit, "9999-12-31")
+        year = int(period[:4]) if period[:4].isdigit() else 0
+        for kind in kinds:
+            entry = getattr(catalog, kind).get((year, level, code))
+            if entry is not None:
+                return kind, entry
+        return None, {"year": year, "level": level}
+
+    return keys, lookup
+
+
+def _not_in_catalog(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...], problems: Problems):
+    keys, lookup = _catalog_entry(v, text, code_field, kinds)
+    missing = v.per_distinct(keys, lambda k: lookup(k)[0] is None)
+    what = " or ".join({"criteria": "criteria", "indicators": "indicator"}[k] for k in kinds)
+
+    def reason(i: int) -> str:
+        info = lookup(keys[i].as_py())[1]
+        return (f"{v.header(code_field)}: '{text[code_field][i].as_py()}' is not in the {info['year']} {what} "
+                f"catalog for {info['level']} units")
+
+    problems.add(missing, reason)
+    return keys, lookup
+
+
+def score_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    keys, lookup = _not_in_catalog(v, text, "criterion_code", ("criteria",), problems)
+    scores = parsed["self_score"]
+    score_and_key = pc.binary_join_element_wise(pc.fill_null(scores, ""), keys, "\x1e")
+
+    def out_of_range(value: str) -> bool:
+        score, _, key = value.partition("\x1e")
+        kind, entry = lookup(key)
+        return bool(score) and kind is not None and not (
+            float(entry["min_points"]) <= float(score) <= float(entry["max_points"]))
+
+    def reason(i: int) -> str:
+        entry = lookup(keys[i].as_py())[1]
+        return (f"{v.header('self_score')}: '{text['self_score'][i].as_py()}' is outside the criterion's range "
+                f"[{entry['min_points']}, {entry['max_points']}]")
+
+    problems.add(v.per_distinct(score_and_key, out_of_range), reason)
+
+
+def figure_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    _not_in_catalog(v, text, "indicator_code", ("indicators",), problems)
+
+
+def evidence_item_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    # A code of the indicator catalog is an indicator, otherwise a criterion (domain.md §5).
+    _not_in_catalog(v, text, "code", ("indicators", "criteria"), problems)
+
+
+def no_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+    """Rows the loader itself writes from a checked submission (its header, its files)."""
+
+
+ROW_RULES = {DOSSIERS.entity: dossier_rules, DOCUMENTS.entity: document_rules, TASKS.entity: task_rules,
+             SUBMISSIONS.entity: no_rules, SCORES.entity: score_rules, FIGURES.entity: figure_rules,
+             EVIDENCE_ITEMS.entity: evidence_item_rules, EVIDENCE_FILES.entity: no_rules}

@@ -22,7 +22,7 @@ def ingest(settings: Settings, source: str, paths: list[Path],
     with connect(settings) as conn:
         loader = Loader(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
         results = []
-        files = expand_paths(paths)
+        files = expand_paths(paths, source)
         for number, path in enumerate(files, 1):
             result = loader.load(path)
             results.append(result)
