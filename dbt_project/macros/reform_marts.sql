@@ -21,8 +21,16 @@ select
     cast(a.unit_level as text) as unit_level,
     cast(a.current_unit_code as text) as current_unit_code,
     {{ dossier_kpi_select('a') }},
-    cast(a.data_as_of as timestamp) as data_as_of
+    {{ document_kpi_select('a') }},
+    {{ self_report_select('s', annual=period_type == 'year') }},
+    cast(a.data_as_of as timestamp) as data_as_of,
+    cast(a.documents_as_of as timestamp) as documents_as_of
 from {{ ref('int_unit_periods_aggregated') }} as a
+-- self-report columns only on official-calendar rows (int_unit_periods_self_reported has no others)
+left join {{ ref('int_unit_periods_self_reported') }} as s
+    on
+        a.period_key = s.period_key
+        and a.unit_code = s.unit_code
 where a.period_type = '{{ period_type }}'
 {%- endmacro %}
 
@@ -51,7 +59,9 @@ summed as (
         period_end,
         current_unit_code,
         max(data_as_of) as data_as_of,
-        {{ dossier_count_sums() }}
+        max(documents_as_of) as documents_as_of,
+        {{ dossier_count_sums() }},
+        {{ document_count_sums() }}
     from as_was
     group by period_key, calendar, period_start, period_end, current_unit_code
 ),
@@ -61,7 +71,8 @@ rated as (
         summed.*,
         latest_versions.unit_name,
         latest_versions.unit_level,
-        {{ dossier_rate_columns('summed') }}
+        {{ dossier_rate_columns('summed') }},
+        {{ document_rate_columns('summed') }}
     from summed
     left join latest_versions on summed.current_unit_code = latest_versions.unit_code
 )
@@ -76,6 +87,10 @@ select
     cast(unit_level as text) as unit_level,
     cast(current_unit_code as text) as current_unit_code,
     {{ dossier_kpi_select() }},
-    cast(data_as_of as timestamp) as data_as_of
+    {{ document_kpi_select() }},
+    -- self-report columns are NULL in restated marts (domain.md §5)
+    {{ self_report_select(none, annual=period_type == 'year') }},
+    cast(data_as_of as timestamp) as data_as_of,
+    cast(documents_as_of as timestamp) as documents_as_of
 from rated
 {%- endmacro %}

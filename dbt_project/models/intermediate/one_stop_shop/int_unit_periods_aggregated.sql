@@ -1,5 +1,6 @@
--- Dossier KPIs per (period, unit) as was. Units without procedures get NULL dossier columns,
--- not zero; units with procedures and no activity get zeros.
+-- Dossier, document and task KPIs per (period, unit) as was. Units without procedures get NULL dossier
+-- columns, not zero; units with procedures and no activity get zeros; document and task counts are
+-- zero where the unit had none.
 with listed as (
     select * from {{ ref('int_unit_periods_listed') }}
 ),
@@ -11,6 +12,11 @@ counts as (
         {{ dossier_count_aggregates('f') }}
     from {{ ref('int_dossier_periods_assigned') }} as f
     group by f.period_key, f.unit_code
+),
+
+documents_as_of as (
+    select max(extracted_at) as documents_as_of
+    from {{ ref('stg_document_management__documents') }}
 ),
 
 joined as (
@@ -27,15 +33,25 @@ joined as (
         listed.has_procedures,
         listed.existed_in_period,
         listed.data_as_of,
-        {{ dossier_count_list('counts', zero_fill=true, only_if='listed.has_procedures') }}
+        {{ dossier_count_list('counts', zero_fill=true, only_if='listed.has_procedures') }},
+        {%- for c in document_count_names() %}
+            coalesce(documents.{{ c }}, 0) as {{ c }},
+        {%- endfor %}
+        documents_as_of.documents_as_of
     from listed
     left join counts
         on
             listed.period_key = counts.period_key
             and listed.unit_code = counts.unit_code
+    left join {{ ref('int_unit_document_periods_aggregated') }} as documents
+        on
+            listed.period_key = documents.period_key
+            and listed.unit_code = documents.unit_code
+    cross join documents_as_of
 )
 
 select
     *,
-    {{ dossier_rate_columns() }}
+    {{ dossier_rate_columns() }},
+    {{ document_rate_columns() }}
 from joined

@@ -11,7 +11,9 @@ periods as (
 summed as (
     select
         period_key,
-        {{ dossier_count_sums() }}
+        max(documents_as_of) as documents_as_of,
+        {{ dossier_count_sums() }},
+        {{ document_count_sums() }}
     from as_was
     group by period_key
 ),
@@ -24,8 +26,13 @@ rated as (
         periods.start_date,
         periods.end_date,
         periods.data_as_of,
+        summed.documents_as_of,
         {{ dossier_count_list('summed', zero_fill=true) }},
-        {{ dossier_rate_columns('summed') }}
+        {%- for c in document_count_names() %}
+            coalesce(summed.{{ c }}, 0) as {{ c }},
+        {%- endfor %}
+        {{ dossier_rate_columns('summed') }},
+        {{ document_rate_columns('summed') }}
     from periods
     left join summed on periods.period_key = summed.period_key
 )
@@ -37,5 +44,7 @@ select
     cast(start_date as date) as period_start,
     cast(end_date as date) as period_end,
     {{ dossier_kpi_select() }},
-    cast(data_as_of as timestamp) as data_as_of
+    {{ document_kpi_select() }},
+    cast(data_as_of as timestamp) as data_as_of,
+    cast(documents_as_of as timestamp) as documents_as_of
 from rated
