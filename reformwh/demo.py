@@ -32,16 +32,19 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     files = write_samples(out_dir, scale=scale)
     print(f"{len(files)} files under {out_dir.resolve()} ({time.monotonic() - t:.1f}s)")
 
-    t = _step("Ingesting the one-stop-shop exports")
-    results = pipeline.ingest(settings, "one_stop_shop", [out_dir / "one_stop_shop"],
-                              progress=lambda line: print(line) if "REJECTED" in line else None)
-    loaded = [r for r in results if r.status == "loaded"]
-    print(f"{len(results)} files: {len(loaded)} loaded, "
-          f"{sum(r.status == 'already_loaded' for r in results)} already loaded, "
-          f"{sum(r.status == 'rejected' for r in results)} rejected (the sample includes three bad files on "
-          f"purpose); {formatting.count(sum(r.rows_loaded for r in loaded))} rows loaded, "
-          f"{formatting.count(sum(r.rows_quarantined for r in loaded))} quarantined "
-          f"({time.monotonic() - t:.1f}s)")
+    for source, note in (("one_stop_shop", "the sample includes three bad files on purpose"),
+                         ("document_management", "no file is bad; a few bad rows are"),
+                         ("self_reports", "one hostile ZIP is refused on purpose")):
+        t = _step(f"Ingesting {source} exports")
+        results = pipeline.ingest(settings, source, [out_dir / source],
+                                  progress=lambda line: print(line) if "REJECTED" in line else None)
+        loaded = [r for r in results if r.status == "loaded"]
+        print(f"{len(results)} files: {len(loaded)} loaded, "
+              f"{sum(r.status == 'already_loaded' for r in results)} already loaded, "
+              f"{sum(r.status == 'rejected' for r in results)} rejected ({note}); "
+              f"{formatting.count(sum(r.rows_loaded for r in loaded))} rows loaded, "
+              f"{formatting.count(sum(r.rows_quarantined for r in loaded))} quarantined "
+              f"({time.monotonic() - t:.1f}s)")
 
     t = _step("Building the warehouse (reference data, dbt models and tests)")
     if not pipeline.build(settings, progress=print, quiet=True):
@@ -70,12 +73,49 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     if rows:
         print(f"data as of {rows[0][-1]} (newest one-stop-shop extraction)")
 
+    _step("Units flagged for missing evidence, the latest reported periods (self-assessed points at risk)")
+    flagged = pipeline.summary_rows(
+        settings,
+        """
+        with latest as (
+            select period_key from marts.dim_period
+            where calendar = 'official' and period_key in (select period_key from marts.fct_self_report)
+            order by end_date desc limit 2
+        ),
+        rows as (
+            select period_key, unit_code, unit_name, evidence_gap_count, null::numeric as points_at_risk
+            from marts.reform_quarter where missing_evidence
+            union all
+            select period_key, unit_code, unit_name, evidence_gap_count, null from marts.reform_semester
+            where missing_evidence
+            union all
+            select period_key, unit_code, unit_name, evidence_gap_count, par_points_at_risk from marts.reform_annual
+            where missing_evidence
+        )
+        select r.period_key, r.unit_code, r.unit_name, r.evidence_gap_count, r.points_at_risk,
+               count(*) over (partition by r.period_key) as flagged_in_period
+        from rows r join latest using (period_key)
+        order by r.period_key desc, r.points_at_risk desc nulls last, r.evidence_gap_count desc, r.unit_code
+        """,
+    )
+    shown: dict[str, int] = {}
+    for period, code, name, gaps, at_risk, in_period in flagged:
+        if period not in shown:
+            print(f"{period}: {in_period} unit(s) flagged")
+            shown[period] = 0
+        if shown[period] < 8:
+            risk = f", {formatting.number(at_risk)} điểm tự chấm at risk" if at_risk is not None else ""
+            print(f"    {code}  {name:<38} {gaps} gap(s){risk}")
+        shown[period] += 1
+    print("the full list: marts.evidence_gaps (one row per gap, with its type and detail)")
+
     _step("Where things are")
     where = f"embedded, data in {settings.home / 'warehouse'}" if settings.uses_embedded else "REFORMWH_DATABASE_URL"
     print(f"warehouse:      {where}")
     print("connect:        `reformwh warehouse url` gives the connection URL (psql, BI tools)")
     print("marts:          schema marts (reform_quarter, reform_semester, reform_annual, reform_province, "
-          "*_restated, dossier_by_field, fct_dossier, dim_unit, dim_period)")
+          "*_restated, dossier_by_field, fct_dossier, fct_document, fct_task, fct_self_report, "
+          "fct_self_assessment, evidence_gaps, par_area_scores, dim_unit, dim_period)")
     print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file)")
     print(f"dbt project:    {DBT_PROJECT_DIR}")
     print(f"sample exports: {out_dir.resolve()}")

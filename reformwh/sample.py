@@ -2283,8 +2283,12 @@ def _write_reject(path: Path, ex: _Extraction, recs: list[dict], rng: random.Ran
 def write_samples(
     out_dir: Path, scale: float = 1.0, seed: int = 20250101, reference_dir: Path | None = None
 ) -> list[Path]:
-    """Writes realistic synthetic one-stop-shop exports into out_dir/one_stop_shop/ and returns the paths."""
-    return generate_samples(out_dir, scale=scale, seed=seed, reference_dir=reference_dir).files
+    """Writes realistic synthetic exports of every source — out_dir/one_stop_shop/, document_management/ and
+    self_reports/ — and returns the paths (a folder submission is one path)."""
+    from reformwh.sample_reports import write_report_samples
+
+    files = generate_samples(out_dir, scale=scale, seed=seed, reference_dir=reference_dir).files
+    return files + write_report_samples(out_dir, seed, reference_dir or DEFAULT_REFERENCE_DIR, LAST_EXTRACTION)
 
 
 _STAMP = re.compile(r"(\d{8})(?:T(\d{6}))?")
