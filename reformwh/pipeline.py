@@ -31,11 +31,18 @@ def ingest(settings: Settings, source: str, paths: list[Path],
         return results
 
 
-def reprocess_quarantine(settings: Settings, source: str = "one_stop_shop") -> tuple[int, int]:
-    """Re-validate open quarantine rows against the current reference data (see Loader.reprocess_quarantine)."""
+def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple[int, int]:
+    """Re-validate open quarantine rows of one source, or of every source, against the current reference data
+    (see Loader.reprocess_quarantine). Returns (rows now loaded, rows still quarantined)."""
+    from ingestion.contracts import CONTRACTS
+
+    fixed = still = 0
     with connect(settings) as conn:
-        loader = Loader(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
-        return loader.reprocess_quarantine()
+        for name in [source] if source else list(CONTRACTS):
+            loader = Loader(conn, name, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
+            source_fixed, source_still = loader.reprocess_quarantine()
+            fixed, still = fixed + source_fixed, still + source_still
+    return fixed, still
 
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
