@@ -51,6 +51,9 @@ HEADLINE_KPIS: list[tuple[str, str, str]] = [
 ]
 DENOMINATOR = {rate: count for rate, _, count in HEADLINE_KPIS}
 
+LEVEL_LABELS = {"province": "Cấp tỉnh", "department": "Sở, ban, ngành", "district": "Cấp huyện",
+                "commune": "Cấp xã"}
+
 REPORT_STATUS_LABELS = {
     "on_time": "đúng hạn", "late": "trễ hạn", "missing": "không gửi", "awaited": "chưa đến hạn, chưa nhận",
     "not_required": "không phải báo cáo",

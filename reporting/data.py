@@ -23,6 +23,10 @@ SCORE_COLUMNS = ("par_self_score", "par_max_score", "par_points_at_risk", "par_p
                  "evidence_coverage_rate", "rank_in_level")
 
 
+LEVEL_ORDER = ("case unit_level when 'province' then 0 when 'department' then 1 when 'district' then 2 "
+               "else 3 end")
+
+
 class ReportError(Exception):
     """A report that cannot be generated (unknown period, marts not built), with a message for operators."""
 
@@ -115,11 +119,11 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
     province = {r["period_key"]: r for r in _rows(
         conn, "select * from marts.reform_province where period_key = any(%s)", [compared])}
     units = _rows(conn, f"""select * from marts.{unit_mart} where period_key = %s
-                            order by unit_level, unit_code""", [period_key])
+                            order by {LEVEL_ORDER}, unit_code""", [period_key])
     restated = {(r["period_key"], r["unit_code"]): r for r in _rows(
         conn, f"select * from marts.{unit_mart}_restated where period_key = any(%s)", [compared])}
-    by_field = _rows(conn, """select * from marts.dossier_by_field where period_key = %s
-                              order by unit_code, field_code""", [period_key])
+    by_field = _rows(conn, f"""select * from marts.dossier_by_field where period_key = %s
+                               order by {LEVEL_ORDER}, unit_code, field_code""", [period_key])
 
     chain = [period_key]
     while len(chain) < trend_periods and periods.get(chain[-1], {}).get("previous_period_key") in periods:

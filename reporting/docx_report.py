@@ -252,10 +252,9 @@ class _Writer:
                            for s in ("on_time", "late", "missing", "awaited") if s in by_status)
         self.para(f"Trong {d.period_name(d.key)}, {fmt.count(len(required))} đơn vị phải gửi báo cáo cải cách "
                   f"hành chính: {counts or 'chưa có đơn vị nào gửi'}.")
-        for status in ("late", "missing"):
+        for status, text in (("late", "Các đơn vị gửi báo cáo trễ hạn"), ("missing", "Các đơn vị không gửi báo cáo")):
             if by_status.get(status):
-                names = ", ".join(short_name(u["unit_name"]) for u in by_status[status])
-                self.para(f"Các đơn vị gửi báo cáo {REPORT_STATUS_LABELS[status]}: {names}.")
+                self.para(f"{text}: " + ", ".join(short_name(u["unit_name"]) for u in by_status[status]) + ".")
         if self.edition == "preliminary" and by_status.get("awaited"):
             self.note("Bản sơ bộ: tình trạng báo cáo của các đơn vị tính đến thời điểm lập báo cáo; "
                       "các đơn vị chưa đến hạn gửi được ghi \"chưa nhận\".")

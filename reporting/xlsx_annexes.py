@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reporting.config import ReportConfig
-from reporting.content import DOSSIER_RATES, FORM_II06A, NO_DATA, form_value, subject
+from reporting.content import DOSSIER_RATES, FORM_II06A, LEVEL_LABELS, NO_DATA, form_value, subject
 from reporting.data import DOCUMENT_COLUMNS, TASK_COLUMNS, ReportData
 
 COUNT_FORMAT = "#,##0"
@@ -25,12 +25,13 @@ HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 Column = tuple[str, object, str | None]
 
 UNIT_COLUMNS: list[Column] = [("Mã đơn vị", "unit_code", None), ("Tên đơn vị", "unit_name", None),
-                              ("Cấp", "unit_level", None)]
+                              ("Cấp", lambda r: LEVEL_LABELS.get(r["unit_level"], r["unit_level"]), None)]
 FORM_COLUMNS: list[Column] = [(f"{group} - {label}", source, COUNT_FORMAT) for group, label, source in FORM_II06A]
 RATE_COLUMNS: list[Column] = [(label, column, RATE_FORMAT) for column, label in DOSSIER_RATES]
 
 
-def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: list[dict], note: str | None = None):
+def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: list[dict], note: str | None = None,
+           freeze: str = "C2"):
     sheet = workbook.create_sheet(title)
     for index, (header, _, _) in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index, value=header)
@@ -45,7 +46,7 @@ def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: list[dic
             cell.font = BODY_FONT
             if number_format:
                 cell.number_format = number_format
-    sheet.freeze_panes = "C2" if len(columns) > 2 else "A2"
+    sheet.freeze_panes = freeze  # the header row and the columns naming the row
     if note:
         sheet.cell(row=len(rows) + 3, column=1, value=note).font = Font(name="Times New Roman", italic=True)
     return sheet
@@ -59,14 +60,16 @@ def _no_data(workbook: Workbook, title: str, what: str) -> None:
     sheet.freeze_panes = "A2"
 
 
-def _gap_columns(rows: list[dict]) -> list[Column]:
+def _gap_columns(rows: list[dict], names: dict[str, str]) -> list[Column]:
     wanted = ["period_key", "unit_code", "criterion_code", "indicator_code", "gap_type", "evidence_ref",
               "detail", "explanation"]
     present = [c for c in wanted if not rows or c in rows[0]]
     headers = {"period_key": "Kỳ", "unit_code": "Mã đơn vị", "criterion_code": "Tiêu chí",
                "indicator_code": "Chỉ số", "gap_type": "Loại thiếu sót", "evidence_ref": "Tài liệu kiểm chứng",
                "detail": "Chi tiết", "explanation": "Giải trình của đơn vị"}
-    return [(headers[c], c, None) for c in present]
+    columns = [(headers[c], c, None) for c in present]
+    columns.insert(2, ("Tên đơn vị", lambda r: names.get(r.get("unit_code")), None))
+    return columns
 
 
 def build_xlsx(data: ReportData, config: ReportConfig, report_date: date, edition: str) -> bytes:
@@ -105,7 +108,9 @@ def build_xlsx(data: ReportData, config: ReportConfig, report_date: date, editio
         _no_data(workbook, "PL III - Văn bản, nhiệm vụ", "Văn bản điện tử, chữ ký số và nhiệm vụ được giao")
 
     if d.evidence_gaps is not None:
-        _sheet(workbook, "PL IV - Thiếu minh chứng", _gap_columns(d.evidence_gaps), d.evidence_gaps)
+        names = {u["unit_code"]: u["unit_name"] for u in d.units}
+        _sheet(workbook, "PL IV - Thiếu minh chứng", _gap_columns(d.evidence_gaps, names), d.evidence_gaps,
+               freeze="A2")
     else:
         _no_data(workbook, "PL IV - Thiếu minh chứng", "Danh sách thiếu sót tài liệu kiểm chứng")
 
@@ -147,7 +152,7 @@ def build_xlsx(data: ReportData, config: ReportConfig, report_date: date, editio
     _sheet(workbook, "Toàn tỉnh", [("Chỉ tiêu", "label", None), (d.key, "now", RATE_FORMAT),
                                   (str(d.previous_key), "previous", RATE_FORMAT),
                                   (d.last_year_key, "last_year", RATE_FORMAT),
-                                  ("Mục tiêu 2030", "target", RATE_FORMAT)], province_rows)
+                                  ("Mục tiêu 2030", "target", RATE_FORMAT)], province_rows, freeze="B2")
 
     workbook.properties.creator = config.issuing_agency_name
     workbook.properties.title = subject(d)
