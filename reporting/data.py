@@ -43,6 +43,7 @@ class ReportData:
     by_field: list[dict]
     trend: list[dict]                         # reform_province rows, oldest first, ending with this period
     merged_units: list[dict]                  # units merged away between last year's period and this one
+    existing_at_end: set[str] = field(default_factory=set)  # units that still exist on the period's last day
     evidence_gaps: list[dict] | None = None   # None: the mart does not exist yet
     area_scores: list[dict] | None = None
     periods: dict[str, dict] = field(default_factory=dict)  # dim_period rows by key
@@ -143,6 +144,10 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
         where u.successor_code is not null and u.valid_to between %s and %s
         order by u.valid_to, u.unit_code""", [first_start, period["end_date"]])
 
+    existing_at_end = {code for (code,) in conn.execute(
+        "select unit_code from marts.dim_unit where valid_from <= %s and (valid_to is null or valid_to >= %s)",
+        [period["end_date"], period["end_date"]])}
+
     evidence_gaps = None
     if "evidence_gaps" in columns:
         evidence_gaps = _rows(conn, "select * from marts.evidence_gaps where period_key = %s "
@@ -158,5 +163,6 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
         raise ReportError(f"marts.reform_province has no row for {period_key}: run `reformwh build`")
     return ReportData(period=period, last_year_key=last_year_key, unit_mart=unit_mart, columns=columns,
                       province=province, units=units, restated=restated, by_field=by_field, trend=trend,
-                      merged_units=merged_units, evidence_gaps=evidence_gaps, area_scores=area_scores,
+                      merged_units=merged_units, existing_at_end=existing_at_end,
+                      evidence_gaps=evidence_gaps, area_scores=area_scores,
                       periods=periods)

@@ -32,12 +32,14 @@ from reporting.content import (
     subject,
 )
 from reporting.data import DOCUMENT_COLUMNS, SELF_REPORT_COLUMNS, TASK_COLUMNS, ReportData
+from reporting.xlsx_annexes import MERGED_SHEET
 
 FONT = "Times New Roman"
 BODY_PT = 14
 TABLE_PT = 11
 TEXT_WIDTH = Mm(210 - 30 - 15)
 ROMAN = ["I", "II", "III", "IV", "V"]
+MAX_MERGERS_NAMED = 5
 
 
 # --- low-level helpers -------------------------------------------------------------------------------
@@ -317,9 +319,13 @@ class _Writer:
                 f"{d.period_name(d.last_year_key)}; số liệu so sánh theo đơn vị được tính lại theo đơn vị hiện "
                 f"nay (số liệu toàn tỉnh không đổi khi sắp xếp đơn vị).")
         if d.merged_units:
+            shown = MAX_MERGERS_NAMED if len(d.merged_units) > MAX_MERGERS_NAMED + 1 else len(d.merged_units)
             merged = "; ".join(f"{u['unit_name']} hợp nhất vào {u['successor_name'] or u['successor_code']} từ "
-                               f"{fmt.short_date(_next_day(u['valid_to']))}" for u in d.merged_units)
-            text += f" Trong thời gian so sánh có đơn vị đã sắp xếp: {merged}."
+                               f"{fmt.short_date(_next_day(u['valid_to']))}" for u in d.merged_units[:shown])
+            if shown < len(d.merged_units):
+                merged += (f" và {fmt.count(len(d.merged_units) - shown)} đơn vị khác (danh sách tại Phụ lục, "
+                           f"sheet \"{MERGED_SHEET}\")")
+            text += f" Trong thời gian so sánh có {fmt.count(len(d.merged_units))} đơn vị đã sắp xếp: {merged}."
         self.note(text)
 
     def section_results(self, charts_png: dict[str, bytes]) -> None:
@@ -427,7 +433,9 @@ class _Writer:
         labels = {rate: label for rate, label, _ in HEADLINE_KPIS}
         number = 0
         for column, threshold in thresholds.items():
-            below = [u for u in ranked(d, column, c.min_dossiers) if u[column] < threshold]
+            # only units that still exist can be given next period's tasks
+            below = [u for u in ranked(d, column, c.min_dossiers)
+                     if u[column] < threshold and u["unit_code"] in d.existing_at_end]
             if not below:
                 continue
             number += 1

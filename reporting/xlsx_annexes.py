@@ -20,6 +20,7 @@ DECIMAL_FORMAT = "#,##0.00"
 HEADER_FONT = Font(name="Times New Roman", bold=True)
 BODY_FONT = Font(name="Times New Roman")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+MERGED_SHEET = "Đơn vị sắp xếp"
 
 # (header, column or function of a row, number format); a format of None is text
 Column = tuple[str, object, str | None]
@@ -144,6 +145,12 @@ def build_xlsx(data: ReportData, config: ReportConfig, report_date: date, editio
                     (f"{label} - {d.last_year_key}", f"{column}:last_year", RATE_FORMAT)]
     _sheet(workbook, "So sánh (tính lại)", columns, compared,
            note="Số liệu tính lại theo đơn vị hiện nay: đơn vị đã hợp nhất được cộng vào đơn vị tiếp nhận.")
+
+    _sheet(workbook, MERGED_SHEET, [("Mã đơn vị", "unit_code", None), ("Tên đơn vị", "unit_name", None),
+                                    ("Đến ngày", "valid_to", "dd/mm/yyyy"),
+                                    ("Mã đơn vị tiếp nhận", "successor_code", None),
+                                    ("Đơn vị tiếp nhận", "successor_name", None)], d.merged_units,
+           note="Đơn vị hợp nhất trong thời gian so sánh (từ đầu cùng kỳ năm trước đến hết kỳ báo cáo).")
 
     province_rows = [{"label": label, "now": d.province[d.key][column],
                       "previous": (d.province.get(d.previous_key) or {}).get(column),

@@ -211,6 +211,16 @@ def test_weakest_units_are_the_marts_lowest(report, built):
     assert listed == [[name.removeprefix("UBND "), "giải quyết trước và đúng hạn", fmt.count(count), fmt.percent(rate),
                        fmt.percent(previous.get(current))] for name, count, rate, current in expected]
     assert "chỉ xét đơn vị có từ 10 hồ sơ" in "\n".join(texts(doc))
+    # section IV: the units that still exist and are below the threshold (on time: 95%)
+    below = query(built, """select count(*) from marts.reform_quarter q where period_key = %s
+                            and resolved_total >= 10 and on_time_rate < 0.95 and exists (
+                              select from marts.dim_unit u where u.unit_code = q.unit_code
+                              and u.valid_from <= q.period_end
+                              and coalesce(u.valid_to, q.period_end) >= q.period_end)""",
+                  [PERIOD])[0][0]
+    assert below > 0
+    assert any(t.startswith(f"1. Nâng tỷ lệ giải quyết trước và đúng hạn lên tối thiểu 95,00%: {below} đơn vị chưa đạt")
+               for t in texts(doc))
 
 
 def test_sections_without_their_marts_say_no_data_yet(report, built):
@@ -235,7 +245,11 @@ def test_xlsx_annexes_hold_the_mart_rows(report, built):
     _, _, xlsx = report
     assert xlsx.sheetnames == ["Thông tin", "PL I - Mẫu II.06a", "PL II - Theo lĩnh vực",
                                "PL III - Văn bản, nhiệm vụ", "PL IV - Thiếu minh chứng", "So sánh (tính lại)",
-                               "Toàn tỉnh"]
+                               "Đơn vị sắp xếp", "Toàn tỉnh"]
+    merged = {r[0]: r[3] for r in xlsx["Đơn vị sắp xếp"].iter_rows(min_row=2, values_only=True) if r[1]}
+    assert merged[LD] == NV and len(merged) == query(
+        built, "select count(*) from marts.dim_unit where successor_code is not null "
+               "and valid_to between '2023-12-15' and '2025-03-14'")[0][0]
     sheet = xlsx["PL I - Mẫu II.06a"]
     assert sheet.freeze_panes == "C2"
     header = [c.value for c in sheet[1]]
