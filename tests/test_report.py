@@ -440,3 +440,53 @@ def test_vietnamese_formatting():
     assert fmt.document_date(date(2025, 3, 20)) == "ngày 20 tháng 3 năm 2025"
     assert fmt.document_date(date(2025, 12, 1)) == "ngày 01 tháng 12 năm 2025"
     assert fmt.short_date(date(2025, 3, 1)) == "01/03/2025"
+
+
+# --- the report DAG's schedule -------------------------------------------------------------------------
+
+def test_reports_due_after_the_cut_off_once_per_edition(built, tmp_path):
+    from reporting.schedule import due_reports
+
+    with psycopg.connect(built.database_url, autocommit=True) as conn:
+        assert due_reports(conn, date(2025, 6, 14)) == []  # the cut-off day itself has not passed
+        # H1 ends 14/06; the units' deadlines (12/06 and 10/06) have passed: both editions are due
+        assert due_reports(conn, date(2025, 6, 16)) == [("2025-H1", "preliminary"), ("2025-H1", "final")]
+        generate(built.database_url, "2025-H1", tmp_path, "preliminary", config=CONFIG, pdf=False)
+        assert due_reports(conn, date(2025, 6, 17)) == [("2025-H1", "final")]
+        # a month after the province's deadline (20/06) a missed period is no longer generated
+        assert ("2025-H1", "final") not in due_reports(conn, date(2025, 7, 21))
+
+
+def test_report_dag_on_demand_and_scheduled(built, tmp_path, monkeypatch):
+    """The DAG runs for real (dag.test) with a throw-away Airflow metadata database."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    import pendulum
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("AIRFLOW_HOME", os.environ.get("AIRFLOW_HOME") or str(tmp_path / "airflow"))
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", os.environ.get("AIRFLOW__CORE__DAGS_FOLDER") or str(root / "dags"))
+    monkeypatch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
+    monkeypatch.setenv("REFORMWH_HOME", str(tmp_path / "home"))
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+
+    def fresh_dag():  # dag.test() keeps a run's params on the DAG object
+        spec = importlib.util.spec_from_file_location("report_dag", root / "dags" / "report.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.report()
+
+    dag = fresh_dag()
+    assert (dag.max_active_runs, dag.catchup, set(dag.tags)) == (1, False, {"reformwh", "report"})
+    assert all(t.retries == 3 and t.owner == "reformwh" for t in dag.tasks)
+    assert dag.test(run_conf={"period_key": "2025-Q3", "edition": "final"}).state == "success"
+    assert fresh_dag().test(logical_date=pendulum.datetime(2025, 9, 16, tz="Asia/Ho_Chi_Minh")).state == "success"
+    runs = query(built, "select edition from reports.report_runs where period_key = '2025-Q3' order by run_id")
+    assert runs == [("final",), ("preliminary",)]  # the scheduled run added only the edition not yet made
+    assert sorted(p.name for p in (tmp_path / "home" / "reports").iterdir() if p.suffix != ".pdf") == [
+        "bao-cao-cchc_2025-Q3_final.docx", "bao-cao-cchc_2025-Q3_final_phu-luc.xlsx",
+        "bao-cao-cchc_2025-Q3_preliminary.docx", "bao-cao-cchc_2025-Q3_preliminary_phu-luc.xlsx"]
