@@ -42,8 +42,9 @@ def rates_by_unit(units: list[dict], title: str) -> bytes:
     ax.invert_yaxis()
     ax.set_xlim(0, 110)
     ax.xaxis.set_major_formatter(_PERCENT_AXIS)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(title, fontsize=9, pad=20)
+    # above the bars, so that it never hides one
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 

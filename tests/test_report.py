@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -410,6 +411,11 @@ def test_cli_report_latest(built, tmp_path, monkeypatch, capsys):
     assert "Kết quả thực hiện công tác cải cách hành chính năm 2025" in texts(doc)
     assert "Sơn Hà, ngày 19 tháng 12 năm 2025" in texts(doc)
     assert "Lê Thị Cúc" in [p.text for p in doc.tables[-1].cell(0, 1).paragraphs]
+    pdf = docx.with_suffix(".pdf")
+    if shutil.which("soffice") or shutil.which("libreoffice"):
+        assert pdf.read_bytes().startswith(b"%PDF") and str(pdf) in printed
+    else:
+        assert not pdf.exists() and "PDF skipped: LibreOffice (soffice) is not installed" in printed
     xlsx = load_workbook(tmp_path / "out" / "bao-cao-cchc_2025-Y_preliminary_phu-luc.xlsx")
     assert "PL V - Điểm tự chấm" in xlsx.sheetnames  # the annual report's self-assessment annex
 
