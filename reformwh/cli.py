@@ -84,6 +84,26 @@ def cmd_build(args) -> int:
     return 0 if pipeline.build(_settings(), select=args.select, progress=print) else 1
 
 
+def cmd_report(args) -> int:
+    from datetime import date
+
+    from reformwh import pipeline
+    from reporting.config import load_config
+
+    if args.show_config:
+        for key, value in load_config().as_dict().items():
+            print(f"{key} = {value}")
+        return 0
+    if not args.period_key:
+        print("error: PERIOD_KEY is required (e.g. 2025-Q1, 2025-H1, 2025-Q3, 2025-Y, or latest)", file=sys.stderr)
+        return 2
+    files = pipeline.report(_settings(), args.period_key, Path(args.out) if args.out else None, args.edition,
+                            report_date=date.fromisoformat(args.date) if args.date else None, progress=print)
+    for path in files:
+        print(path.resolve())
+    return 0
+
+
 def cmd_sample(args) -> int:
     from reformwh.sample import write_samples
 
@@ -121,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
     p.add_argument("--select", help="dbt node selection (default: everything)")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("report", help="generate the periodic report of an official period (DOCX, XLSX, PDF)")
+    p.add_argument("period_key", nargs="?", help="2025-Q1, 2025-H1, 2025-Q3, 2025-Y (official calendar) or latest")
+    p.add_argument("--out", help="output folder (default REFORMWH_HOME/reports)")
+    p.add_argument("--edition", choices=["preliminary", "final"], default="preliminary")
+    p.add_argument("--date", help="date of the report, YYYY-MM-DD (default today)")
+    p.add_argument("--show-config", action="store_true", help="print the report configuration in force")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
     p.add_argument("--out", required=True)

@@ -109,6 +109,10 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
         shown[period] += 1
     print("the full list: marts.evidence_gaps (one row per gap, with its type and detail)")
 
+    t = _step("Generating the report of the latest reported period (DOCX, XLSX annexes, PDF if LibreOffice)")
+    report_files = pipeline.report(settings, "latest", out_dir / "report", progress=print)
+    print(f"({time.monotonic() - t:.1f}s)")
+
     _step("Where things are")
     where = f"embedded, data in {settings.home / 'warehouse'}" if settings.uses_embedded else "REFORMWH_DATABASE_URL"
     print(f"warehouse:      {where}")
@@ -119,5 +123,8 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file)")
     print(f"dbt project:    {DBT_PROJECT_DIR}")
     print(f"sample exports: {out_dir.resolve()}")
+    for path in report_files:
+        print(f"report:         {path.resolve()}")
+    print("report record:  reports.report_runs, reports.published_figures, reports.published_figures_changed")
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s")
     return 0

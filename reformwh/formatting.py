@@ -1,27 +1,51 @@
-"""Vietnamese number formatting (domain.md): counts with a dot for thousands, rates as 50,02%."""
+"""Vietnamese number and date formatting (domain.md): counts with a dot for thousands (14.000), rates as
+percentages with two decimals and a decimal comma (50,02%), dates as in administrative documents."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+MISSING = "–"
 
 
 def count(value) -> str:
     if value is None:
-        return "–"
+        return MISSING
     return f"{int(value):,}".replace(",", ".")
+
+
+def number(value, places: int = 2) -> str:
+    """A decimal number: 1.234,50 (thousands dot, decimal comma)."""
+    if value is None:
+        return MISSING
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{rounded:,.{places}f}".partition(".")
+    return whole.replace(",", ".") + ("," + fraction if fraction else "")
 
 
 def percent(rate) -> str:
     if rate is None:
-        return "–"
+        return MISSING
     return f"{Decimal(rate) * 100:.2f}".replace(".", ",") + "%"
 
 
-def number(value) -> str:
-    """Points and other decimals: 2,5 (decimal comma), 1.234,75, -0,5; no trailing zeros."""
-    if value is None:
-        return "–"
-    value = Decimal(value).quantize(Decimal("0.01")).normalize()
-    sign = "-" if value < 0 else ""
-    whole, _, fraction = f"{abs(value):f}".partition(".")
-    return sign + count(int(whole)) + (f",{fraction}" if fraction else "")
+def points(difference) -> str:
+    """A change between two rates in percentage points, signed: +1,25 / -0,40 / 0,00."""
+    if difference is None:
+        return MISSING
+    value = (Decimal(difference) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "+" if value > 0 else ""
+    return sign + f"{value:.2f}".replace(".", ",")
+
+
+def short_date(day: date | None) -> str:
+    """05/01/2026."""
+    return MISSING if day is None else f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def document_date(day: date) -> str:
+    """The date of an administrative document (Nghị định 30/2020, Phụ lục I): days below 10 and the months
+    1 and 2 take a leading zero — "ngày 05 tháng 01 năm 2026", "ngày 15 tháng 3 năm 2026"."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"

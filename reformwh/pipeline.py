@@ -90,9 +90,34 @@ def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, 
     return purged_raw, purged_quarantine
 
 
+def report(settings: Settings, period_key: str, out_dir: Path | None = None, edition: str = "preliminary",
+           report_date=None, config=None, progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Generate the periodic report of an official period (spec/reports.md) from the marts: DOCX, XLSX
+    annexes and a PDF where LibreOffice is installed; record the run and freeze its figures in `reports`.
+    `period_key` may be "latest": the newest reported period whose cut-off day the data has reached.
+    Files go to `out_dir` (default REFORMWH_HOME/reports). Configuration: reporting/report_config.toml,
+    REFORMWH_REPORT_CONFIG and REFORMWH_REPORT_* variables."""
+    import reporting
+
+    database_url = settings.database_url
+    if period_key == "latest":
+        with connect(settings) as conn:
+            period_key = reporting.latest_reportable_period(conn)
+        if period_key is None:
+            raise reporting.ReportError("no reported official period has ended within the loaded data")
+    result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
+                                report_date=report_date, config=config, timezone=settings.timezone)
+    if progress:
+        progress(f"report {period_key} ({edition}), data as of {result.data.data_as_of}: run {result.run_id} "
+                 f"recorded in reports.report_runs")
+        if result.pdf_skipped:
+            progress(result.pdf_skipped)
+    return result.files
+
+
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "connect", "ingest", "purge_personal_data", "report", "reprocess_quarantine", "summary_rows"]

@@ -1,0 +1,53 @@
+"""report: the periodic report of the official calendar (spec/reports.md).
+
+Daily: generates each reported period's preliminary edition once its cut-off day's data is built, and its
+final edition once the units' submission deadlines have passed (reporting.schedule.due_reports).
+On demand: trigger with params {"period_key": "2025-Q1", "edition": "final"} to generate any reported period.
+Each generation is recorded in reports.report_runs with its figures frozen in reports.published_figures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    dag_id="report",
+    schedule="@daily",
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "reformwh", "retries": 3, "retry_delay": timedelta(minutes=5),
+                  "retry_exponential_backoff": True, "max_retry_delay": timedelta(hours=1)},
+    params={"period_key": Param(None, type=["null", "string"], description="e.g. 2025-Q1; empty: what is due"),
+            "edition": Param("preliminary", enum=["preliminary", "final"])},
+    tags=["reformwh", "report"],
+    doc_md=__doc__,
+)
+def report():
+    @task
+    def reports_due(params=None, data_interval_end=None) -> list[dict]:
+        from reformwh import pipeline
+        from reformwh.settings import get_settings
+        from reporting.schedule import due_reports
+
+        if params and params.get("period_key"):
+            return [{"period_key": params["period_key"], "edition": params.get("edition") or "preliminary"}]
+        day = (data_interval_end or pendulum.now("Asia/Ho_Chi_Minh")).in_timezone("Asia/Ho_Chi_Minh").date()
+        with pipeline.connect(get_settings()) as conn:
+            return [{"period_key": key, "edition": edition} for key, edition in due_reports(conn, day)]
+
+    @task
+    def generate(due: dict) -> list[str]:
+        from reformwh import pipeline
+        from reformwh.settings import get_settings
+
+        files = pipeline.report(get_settings(), due["period_key"], edition=due["edition"], progress=print)
+        return [str(path) for path in files]
+
+    generate.expand(due=reports_due())
+
+
+report()

@@ -1,0 +1,168 @@
+"""Everything the report shows, read from the marts (spec/warehouse.md). No KPI is computed here: the
+rates, counts and flags are the marts' own columns. Columns and marts that another part of the warehouse
+has not delivered yet (document management, self-reports) are detected once from information_schema, and
+the sections that need them say that there is no data yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import psycopg
+from psycopg.rows import dict_row
+
+REPORTED_SUFFIXES = ("Q1", "H1", "Q3", "Y")
+PERIOD_MARTS = {"quarter": "reform_quarter", "half": "reform_semester", "year": "reform_annual"}
+
+DOCUMENT_COLUMNS = ("docs_outgoing", "docs_outgoing_electronic", "docs_digitally_signed", "e_document_rate",
+                    "digital_signature_rate", "leader_signature_rate", "docs_incoming", "docs_incoming_electronic")
+TASK_COLUMNS = ("tasks_due", "tasks_done_on_time", "tasks_done_late", "tasks_overdue_at_period_end",
+                "task_on_time_rate")
+SELF_REPORT_COLUMNS = ("report_status", "evidence_gap_count", "missing_evidence")
+SCORE_COLUMNS = ("par_self_score", "par_max_score", "par_points_at_risk", "par_points_with_evidence",
+                 "evidence_coverage_rate", "rank_in_level")
+
+
+LEVEL_ORDER = ("case unit_level when 'province' then 0 when 'department' then 1 when 'district' then 2 "
+               "else 3 end")
+
+
+class ReportError(Exception):
+    """A report that cannot be generated (unknown period, marts not built), with a message for operators."""
+
+
+@dataclass
+class ReportData:
+    period: dict
+    last_year_key: str
+    unit_mart: str
+    columns: dict[str, set[str]]              # mart table -> its columns (information_schema)
+    province: dict[str, dict]                 # period_key -> reform_province row (this, previous, last year)
+    units: list[dict]                         # as-was unit rows of the period
+    restated: dict[tuple[str, str], dict]     # (period_key, unit_code) -> restated row
+    by_field: list[dict]
+    trend: list[dict]                         # reform_province rows, oldest first, ending with this period
+    merged_units: list[dict]                  # units merged away between last year's period and this one
+    existing_at_end: set[str] = field(default_factory=set)  # units that still exist on the period's last day
+    evidence_gaps: list[dict] | None = None   # None: the mart does not exist yet
+    area_scores: list[dict] | None = None
+    periods: dict[str, dict] = field(default_factory=dict)  # dim_period rows by key
+
+    @property
+    def key(self) -> str:
+        return self.period["period_key"]
+
+    @property
+    def previous_key(self) -> str | None:
+        return self.period["previous_period_key"]
+
+    @property
+    def data_as_of(self) -> datetime | None:
+        return self.province[self.key]["data_as_of"]
+
+    @property
+    def is_annual(self) -> bool:
+        return self.period["period_type"] == "year"
+
+    def has(self, *columns: str, table: str | None = None) -> bool:
+        return set(columns) <= self.columns.get(table or self.unit_mart, set())
+
+    def period_name(self, key: str | None) -> str:
+        return self.periods[key]["period_name"] if key in self.periods else (key or "–")
+
+    @property
+    def procedure_units(self) -> list[dict]:
+        """Unit rows with dossier figures (units without procedures have NULL counts, domain.md §1)."""
+        return [u for u in self.units if u["received_in_period"] is not None]
+
+
+def _rows(conn: psycopg.Connection, sql: str, params=None) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql, params).fetchall()
+
+
+def reported_periods(conn: psycopg.Connection) -> list[dict]:
+    return _rows(conn, """select * from marts.dim_period where calendar = 'official'
+                          and province_report_deadline is not null order by end_date""")
+
+
+def latest_reportable_period(conn: psycopg.Connection) -> str | None:
+    """The newest reported official period (Q1, H1, Q3, Y) whose cut-off day the data has reached."""
+    rows = conn.execute("""
+        select d.period_key from marts.dim_period d join marts.reform_province p using (period_key)
+        where d.calendar = 'official' and d.province_report_deadline is not null
+          and d.end_date <= p.data_as_of::date
+        order by d.end_date desc, d.period_type desc limit 1""").fetchall()
+    return rows[0][0] if rows else None
+
+
+def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> ReportData:
+    columns: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"):
+        columns.setdefault(table, set()).add(column)
+    if "dim_period" not in columns or "reform_province" not in columns:
+        raise ReportError("the marts are not built yet: run `reformwh build` first")
+
+    periods = {p["period_key"]: p for p in _rows(conn, "select * from marts.dim_period")}
+    period = periods.get(period_key)
+    if period is None or period["calendar"] != "official" or period["province_report_deadline"] is None:
+        known = [p["period_key"] for p in periods.values()
+                 if p["calendar"] == "official" and p["province_report_deadline"] is not None]
+        example = ", ".join(sorted(known)[-4:])
+        raise ReportError(f"{period_key!r} is not a reported period of the official calendar "
+                          f"(Q1, H1, Q3 or Y of a year, e.g. {example})")
+    year, suffix = period_key.split("-", 1)
+    last_year_key = f"{int(year) - 1}-{suffix}"
+    unit_mart = PERIOD_MARTS[period["period_type"]]
+    compared = [k for k in (period_key, period["previous_period_key"], last_year_key) if k in periods]
+
+    province = {r["period_key"]: r for r in _rows(
+        conn, "select * from marts.reform_province where period_key = any(%s)", [compared])}
+    units = _rows(conn, f"""select * from marts.{unit_mart} where period_key = %s
+                            order by {LEVEL_ORDER}, unit_code""", [period_key])
+    restated = {(r["period_key"], r["unit_code"]): r for r in _rows(
+        conn, f"select * from marts.{unit_mart}_restated where period_key = any(%s)", [compared])}
+    by_field = _rows(conn, f"""select * from marts.dossier_by_field where period_key = %s
+                               order by {LEVEL_ORDER}, unit_code, field_code""", [period_key])
+
+    chain = [period_key]
+    while len(chain) < trend_periods and periods.get(chain[-1], {}).get("previous_period_key") in periods:
+        chain.append(periods[chain[-1]]["previous_period_key"])
+    trend_rows = {r["period_key"]: r for r in _rows(
+        conn, "select * from marts.reform_province where period_key = any(%s)", [chain])}
+    # periods before the first data are left out of the trend
+    trend = [trend_rows[k] for k in reversed(chain) if k in trend_rows
+             and (trend_rows[k]["received_in_period"] or trend_rows[k]["carried_over"] or k == period_key)]
+
+    first_start: date = periods[last_year_key]["start_date"] if last_year_key in periods else period["start_date"]
+    merged_units = _rows(conn, """
+        select u.unit_code, u.unit_name, u.valid_to, u.successor_code, s.unit_name as successor_name
+        from marts.dim_unit u
+        left join lateral (select unit_name from marts.dim_unit s where s.unit_code = u.successor_code
+                           order by s.valid_from desc limit 1) s on true
+        where u.successor_code is not null and u.valid_to between %s and %s
+        order by u.valid_to, u.unit_code""", [first_start, period["end_date"]])
+
+    existing_at_end = {code for (code,) in conn.execute(
+        "select unit_code from marts.dim_unit where valid_from <= %s and (valid_to is null or valid_to >= %s)",
+        [period["end_date"], period["end_date"]])}
+
+    evidence_gaps = None
+    if "evidence_gaps" in columns:
+        evidence_gaps = _rows(conn, "select * from marts.evidence_gaps where period_key = %s "
+                                    "order by unit_code, gap_type, 1", [period_key])
+    area_scores = None
+    if "par_area_scores" in columns and period["period_type"] == "year":
+        year_column = "year" if "year" in columns["par_area_scores"] else None
+        if year_column:
+            area_scores = _rows(conn, "select * from marts.par_area_scores where year = %s "
+                                      "order by unit_code, area_code", [period["year"]])
+
+    if period_key not in province:
+        raise ReportError(f"marts.reform_province has no row for {period_key}: run `reformwh build`")
+    return ReportData(period=period, last_year_key=last_year_key, unit_mart=unit_mart, columns=columns,
+                      province=province, units=units, restated=restated, by_field=by_field, trend=trend,
+                      merged_units=merged_units, existing_at_end=existing_at_end,
+                      evidence_gaps=evidence_gaps, area_scores=area_scores,
+                      periods=periods)
