@@ -111,3 +111,18 @@ def test_a_file_of_neither_export_is_rejected_naming_both(ref_settings, tmp_path
                                      "or 'nhiem_vu_…')")
     assert "Ngày văn bản" in result.message and "Mã nhiệm vụ" in result.message
     assert query(ref_settings, "select count(*) from raw.document_management__documents") == [(0,)]
+
+
+def test_named_export_without_a_required_column_is_rejected_and_a_second_load_changes_nothing(ref_settings,
+                                                                                              tmp_path):
+    headers = [h for h in DOC_HEADERS if h != "Sổ"]
+    bad = write_csv(tmp_path / "van_ban_20250616.csv", headers, [["VB-1", "1/KH", "10/01/2025", "", "",
+                                                                  "000.00.16.H99", "Điện tử", "Có", "", ""]])
+    result, = ingest(ref_settings, bad)
+    assert result.status == "rejected"
+    assert "van_ban_20250616.csv" in result.message and "Sổ" in result.message
+    first = ingest(ref_settings, SAMPLES / "document_management")
+    second = ingest(ref_settings, SAMPLES / "document_management")
+    assert [r.status for r in first] == ["loaded", "loaded"]
+    assert [r.status for r in second] == ["already_loaded", "already_loaded"]
+    assert query(ref_settings, "select count(*) from raw.document_management__documents") == [(4,)]
