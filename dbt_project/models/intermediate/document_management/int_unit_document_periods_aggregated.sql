@@ -11,8 +11,11 @@ freshness as (
 ),
 
 task_freshness as (
-    select max(extracted_at) as tasks_as_of
-    from {{ ref('stg_document_management__tasks') }}
+    -- the newest document-management extraction, of either export
+    select greatest(
+        (select max(extracted_at) from {{ ref('stg_document_management__tasks') }}),
+        (select max(extracted_at) from {{ ref('stg_document_management__documents') }})
+    ) as tasks_as_of
 ),
 
 documents as (
