@@ -84,6 +84,12 @@ def cmd_build(args) -> int:
     return 0 if pipeline.build(_settings(), select=args.select, progress=print) else 1
 
 
+def cmd_check(args) -> int:
+    from reformwh import pipeline
+
+    return 0 if pipeline.check(_settings(), progress=print) else 1
+
+
 def cmd_sample(args) -> int:
     from reformwh.sample import write_samples
 
@@ -121,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
     p.add_argument("--select", help="dbt node selection (default: everything)")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
     p.add_argument("--out", required=True)

@@ -83,9 +83,24 @@ def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, 
     return purged_raw, purged_quarantine
 
 
+def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
+    """Run the data-quality suites (expectations/) on raw and marts; record every result in
+    audit.quality_results, update the Data Docs, print what failed. True when every expectation holds."""
+    from expectations.runner import run
+
+    result = run(settings.database_url, settings.home, progress=progress)
+    for failure in result.failures:
+        progress(f"FAILED {failure.describe()}")
+    progress(f"check run {result.run_id}: {len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
+             f"expectation(s) passed in {result.seconds:.1f}s; results in audit.quality_results")
+    if result.data_docs:
+        progress(f"Data Docs: {result.data_docs}")
+    return result.success
+
+
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "check", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]

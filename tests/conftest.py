@@ -66,3 +66,20 @@ def sample_reference():
 def query(settings: Settings, sql: str, params=None) -> list[tuple]:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def sample_built(server_url, tmp_path_factory):
+    """A database of its own (per test module) with /work/shared/samples' one-stop-shop exports ingested
+    against the samples' reference data, and built."""
+    from reformwh import pipeline
+
+    name = "s_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    settings = Settings(tmp_path_factory.mktemp("home"), _database_url(server_url, name), SAMPLES / "reference",
+                        DEFAULT_HEADER_ALIASES)
+    results = pipeline.ingest(settings, "one_stop_shop", [SAMPLES / "one_stop_shop"])
+    assert [r.status for r in results] == ["loaded", "loaded"]
+    assert pipeline.build(settings, progress=lambda _: None, quiet=True)
+    return settings

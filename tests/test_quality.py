@@ -1,0 +1,123 @@
+"""`reformwh check`: the Great Expectations suites pass on a correct build, record their figures in
+audit.quality_results, and fail — naming table, column and expectation — when a mart or raw row is wrong."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from reformwh import cli, pipeline
+from tests.conftest import query
+
+
+@pytest.fixture(scope="module")
+def built(sample_built):
+    return sample_built
+
+
+def execute(settings, sql: str, params=None) -> None:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
+def latest_run(settings) -> int:
+    return query(settings, "select max(run_id) from audit.quality_runs")[0][0]
+
+
+def results(settings, run_id: int) -> dict[tuple[str, str | None, str], tuple]:
+    rows = query(settings, "select suite, column_name, expectation, success, unexpected_count, element_count "
+                           "from audit.quality_results where run_id = %s", [run_id])
+    return {(suite, column, expectation): (success, unexpected, elements)
+            for suite, column, expectation, success, unexpected, elements in rows}
+
+
+def test_check_passes_on_the_sample_and_records_figures(built):
+    lines: list[str] = []
+    assert pipeline.check(built, progress=lines.append)
+    run_id = latest_run(built)
+    run = query(built, "select success, expectations, failed, data_docs from audit.quality_runs where run_id = %s",
+                [run_id])[0]
+    recorded = results(built, run_id)
+    assert run[:3] == (True, len(recorded), 0)
+    assert run[3].endswith("data_docs/index.html") and any("Data Docs" in line for line in lines)
+
+    # raw: every loaded row checked, required values present, code sets and the latest versions unique
+    loaded = query(built, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
+    dossiers = query(built, "select count(distinct dossier_code) from raw.one_stop_shop__dossiers")[0][0]
+    assert loaded == 5
+    raw = "raw.one_stop_shop__dossiers"
+    assert recorded[(raw, "dossier_code", "expect_column_values_to_not_be_null")] == (True, 0, loaded)
+    assert recorded[(raw, "channel_parsed", "expect_column_values_to_be_in_set")] == (True, 0, loaded)
+    assert recorded[(raw, "status_parsed", "expect_column_values_to_be_in_set")] == (True, 0, loaded)
+    assert recorded[(raw, "fee_amount_parsed", "expect_column_values_to_be_between")] == (True, 0, loaded)
+    assert recorded[(raw, None, "expect_table_columns_to_match_set")][0] is True
+    assert recorded[(raw + ".latest_versions", "dossier_code", "expect_column_values_to_be_unique")] == (
+        True, 0, dossiers)
+
+    # marts: one row per key, every *_rate column in [0, 1], the conservation identities on every row
+    for table in ("reform_quarter", "reform_semester", "reform_annual"):
+        rows = query(built, f"select count(*) from marts.{table}")[0][0]
+        assert rows > 0
+        suite = f"marts.{table}"
+        assert recorded[(suite, "period_key, unit_code", "expect_compound_columns_to_be_unique")] == (True, 0, rows)
+        rates = {c for (c,) in query(built, "select column_name from information_schema.columns where "
+                                            "table_schema = 'marts' and table_name = %s and column_name like "
+                                            "'%%\\_rate'", [table])}
+        assert len(rates) >= 8
+        checked = {col for (s, col, e) in recorded if s == suite and e == "expect_column_values_to_be_between"}
+        assert checked == rates
+        assert recorded[(suite, "received_in_period, carried_over, resolved_total, in_progress_total",
+                         "unexpected_rows_expectation")] == (True, 0, None)
+        assert recorded[(suite, "resolved_total, resolved_ahead, resolved_on_time, resolved_late",
+                         "unexpected_rows_expectation")] == (True, 0, None)
+    province = query(built, "select count(*) from marts.reform_province")[0][0]
+    assert recorded[("marts.reform_province", "period_key", "expect_column_values_to_be_unique")] == (
+        True, 0, province)
+    assert ("marts.reform_province", "period_key, in_progress_total, carried_over, period_end, data_as_of",
+            "unexpected_rows_expectation") in recorded
+
+
+def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, capsys):
+    # a rate above 1, a broken conservation identity, a channel outside its code set, two different
+    # "latest versions" of one dossier
+    row = query(built, "select period_key, unit_code from marts.reform_quarter where resolved_total > 0 "
+                       "order by period_key, unit_code limit 1")[0]
+    period = query(built, "select period_key from marts.reform_province where in_progress_total > 0 "
+                          "order by period_key limit 1")[0][0]
+    execute(built, "update marts.reform_quarter set on_time_rate = 1.5 where period_key = %s and unit_code = %s",
+          row)
+    execute(built, "update marts.reform_province set resolved_total = resolved_total + 1 where period_key = %s",
+          [period])
+    execute(built, "insert into raw.one_stop_shop__dossiers select * from raw.one_stop_shop__dossiers "
+                 "where dossier_code = (select min(dossier_code) from raw.one_stop_shop__dossiers)")
+    execute(built, "update raw.one_stop_shop__dossiers set channel_parsed = 7, procedure_name = 'changed' "
+                 "where ctid = (select max(ctid) from raw.one_stop_shop__dossiers)")
+    try:
+        monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
+        monkeypatch.setenv("REFORMWH_HOME", str(built.home))
+        capsys.readouterr()
+        assert cli.main(["check"]) == 1
+        out = capsys.readouterr().out
+        assert "FAILED marts.reform_quarter [on_time_rate]: expect_column_values_to_be_between" in out
+        assert ("FAILED marts.reform_province [resolved_total, resolved_ahead, resolved_on_time, resolved_late]: "
+                "unexpected_rows_expectation — resolved_total = resolved_ahead + resolved_on_time + resolved_late"
+                ) in out
+        assert "FAILED raw.one_stop_shop__dossiers [channel_parsed]: expect_column_values_to_be_in_set" in out
+        assert "FAILED raw.one_stop_shop__dossiers [dossier_code]: expect_column_values_to_be_unique" in out
+        run_id = latest_run(built)
+        assert query(built, "select success, failed from audit.quality_runs where run_id = %s", [run_id]) == [
+            (False, 5)]
+        recorded = results(built, run_id)
+        quarter_rows = query(built, "select count(*) from marts.reform_quarter")[0][0]
+        assert recorded[("marts.reform_quarter", "on_time_rate", "expect_column_values_to_be_between")] == (
+            False, 1, quarter_rows)
+        # both identities with resolved_total break on the province row
+        assert recorded[("marts.reform_province", "received_in_period, carried_over, resolved_total, "
+                         "in_progress_total", "unexpected_rows_expectation")] == (False, 1, None)
+        assert recorded[("raw.one_stop_shop__dossiers", "channel_parsed",
+                         "expect_column_values_to_be_in_set")] == (False, 1, 6)
+        assert recorded[("raw.one_stop_shop__dossiers.latest_versions", "dossier_code",
+                         "expect_column_values_to_be_unique")][:2] == (False, 2)
+    finally:
+        execute(built, "delete from raw.one_stop_shop__dossiers where channel_parsed = 7")
+        assert pipeline.build(built, progress=lambda _: None, quiet=True)
