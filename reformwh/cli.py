@@ -90,6 +90,18 @@ def cmd_check(args) -> int:
     return 0 if pipeline.check(_settings(), progress=print) else 1
 
 
+def cmd_roles(args) -> int:
+    from reformwh import pipeline
+    from reformwh.roles import describe_access
+
+    logins = pipeline.grant_roles(_settings())
+    for line in describe_access():
+        print(line)
+    print("login enabled for: " + (", ".join(logins) if logins else
+                                   "none (set REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD to enable)"))
+    return 0
+
+
 def cmd_sample(args) -> int:
     from reformwh.sample import write_samples
 
@@ -130,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("roles", help="create the database roles and grants; REFORMWH_BI_PASSWORD enables BI login")
+    p.set_defaults(func=cmd_roles)
 
     p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
     p.add_argument("--out", required=True)

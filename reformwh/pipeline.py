@@ -52,7 +52,22 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
     progress("dbt build (models and tests)…")
     args = ["build"] + (["--select", select] if select else [])
-    return run_dbt(settings, args, quiet=quiet)
+    ok = run_dbt(settings, args, quiet=quiet)
+    # after dbt: its tables are new on every build and need their grants again
+    logins = grant_roles(settings)
+    progress("roles granted (reformwh_bi, reformwh_staff, reformwh_loader, reformwh_transformer)"
+             + (f"; login enabled for {', '.join(logins)}" if logins else ""))
+    return ok
+
+
+def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create the project's group roles and grant this database's access (reformwh/roles.py); roles with a
+    password (REFORMWH_BI_PASSWORD, REFORMWH_STAFF_PASSWORD) can log in. Returns those roles."""
+    from reformwh.roles import ensure_roles
+
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        return ensure_roles(conn, passwords)
 
 
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
@@ -103,4 +118,5 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "check", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "check", "connect", "grant_roles", "ingest", "purge_personal_data", "reprocess_quarantine",
+           "summary_rows"]

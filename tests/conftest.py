@@ -68,6 +68,12 @@ def query(settings: Settings, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def execute(settings: Settings, sql: str, params=None) -> None:
+    """A statement that returns no rows."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
 @pytest.fixture(scope="module")
 def sample_built(server_url, tmp_path_factory):
     """A database of its own (per test module) with /work/shared/samples' one-stop-shop exports ingested

@@ -3,21 +3,15 @@ audit.quality_results, and fail — naming table, column and expectation — whe
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from reformwh import cli, pipeline
-from tests.conftest import query
+from tests.conftest import execute, query
 
 
 @pytest.fixture(scope="module")
 def built(sample_built):
     return sample_built
-
-
-def execute(settings, sql: str, params=None) -> None:
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(sql, params)
 
 
 def latest_run(settings) -> int:
