@@ -90,6 +90,13 @@ def cmd_check(args) -> int:
     return 0 if pipeline.check(_settings(), progress=print) else 1
 
 
+def cmd_docs(args) -> int:
+    from reformwh import pipeline
+
+    pipeline.docs(_settings(), progress=print)
+    return 0
+
+
 def cmd_roles(args) -> int:
     from reformwh import pipeline
     from reformwh.roles import describe_access
@@ -142,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("docs", help="build the dbt docs site and the Data Docs of the quality checks")
+    p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("roles", help="create the database roles and grants; REFORMWH_BI_PASSWORD enables BI login")
     p.set_defaults(func=cmd_roles)

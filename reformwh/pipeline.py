@@ -113,10 +113,26 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
     return result.success
 
 
+def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, Path]:
+    """Build the dbt docs site (models, columns, lineage; into REFORMWH_HOME/dbt_docs) and the GX Data Docs
+    (suites and validation results; REFORMWH_HOME/data_docs). Returns {site: index.html}."""
+    from expectations.runner import build_docs
+    from reformwh.dbt import run_dbt
+
+    target = settings.home / "dbt_docs"
+    # --static also writes static_index.html, which opens from disk without a web server
+    if not run_dbt(settings, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True):
+        raise RuntimeError("dbt docs generate failed (see dbt_project/logs/dbt.log)")
+    sites = {"dbt docs": target / "static_index.html", "Data Docs": build_docs(settings.database_url, settings.home)}
+    for name, index in sites.items():
+        progress(f"{name}: {index}")
+    return sites
+
+
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "check", "connect", "grant_roles", "ingest", "purge_personal_data", "reprocess_quarantine",
+__all__ = ["build", "check", "connect", "docs", "grant_roles", "ingest", "purge_personal_data", "reprocess_quarantine",
            "summary_rows"]
