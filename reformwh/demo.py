@@ -49,6 +49,11 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
         return 1
     print(f"built in {time.monotonic() - t:.1f}s")
 
+    t = _step("Checking data quality (Great Expectations suites on raw and marts)")
+    if not pipeline.check(settings, progress=print):
+        print("data-quality check failed: see the failures above and audit.quality_results")
+        return 1
+
     _step("Province summary, the latest official reporting periods that have ended")
     rows = pipeline.summary_rows(
         settings,
@@ -77,6 +82,7 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     print("marts:          schema marts (reform_quarter, reform_semester, reform_annual, reform_province, "
           "*_restated, dossier_by_field, fct_dossier, dim_unit, dim_period)")
     print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file)")
+    print(f"quality:        audit.quality_results; Data Docs {settings.home / 'data_docs' / 'index.html'}")
     print(f"dbt project:    {DBT_PROJECT_DIR}")
     print(f"sample exports: {out_dir.resolve()}")
     print(f"\ndemo finished in {time.monotonic() - started:.0f}s")
