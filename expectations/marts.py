@@ -56,7 +56,8 @@ COLUMN_RULES = {
 }
 
 INTEGER_TYPES = {"bigint", "integer", "smallint"}
-NOT_COUNTS = {"year", "rank_in_level", "channel", "status_code"}  # integers that are not counts
+# integers that are not counts (scores and points may be negative: penalties)
+NOT_COUNTS = ("year", "rank", "channel", "status_code", "score", "points")
 
 
 def key_of(table: str, columns: set[str]) -> tuple[str, ...] | None:
@@ -128,7 +129,8 @@ def table_suite(table: str, columns: dict[str, str]) -> Suite:
     rules += [Range(c, 0, 1) for c in sorted(names) if c.endswith("_rate")]
     rules += COLUMN_RULES.get(table, [])
     rules += IDENTITIES
-    counts = sorted(c for c, t in columns.items() if t in INTEGER_TYPES and c not in NOT_COUNTS)
+    counts = sorted(c for c, t in columns.items()
+                    if t in INTEGER_TYPES and not any(word in c for word in NOT_COUNTS))
     if counts and table.startswith(("reform_", "dossier_by_field")):
         rules.append(RowRule("counts are not negative", " or ".join(f"{c} < 0" for c in counts),
                              show=tuple(c for c in ("period_key", "unit_code") if c in names)))

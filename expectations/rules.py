@@ -116,8 +116,13 @@ class RowRule:
     def columns(self) -> tuple[str, ...]:
         if self.needs:
             return self.needs
-        found = [w for w in _IDENTIFIER.findall(self.violation) if w not in _SQL_WORDS]
+        code = re.sub(r"'[^']*'", "", self.violation)  # string literals are values, not columns
+        found = [w for w in _IDENTIFIER.findall(code) if w not in _SQL_WORDS]
         return tuple(dict.fromkeys(found))
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.columns, *self.show)))
 
     def expectation(self):
         import great_expectations.expectations as gxe
@@ -141,7 +146,7 @@ def identity(equation: str, show: Sequence[str] = ()) -> RowRule:
 
 def applicable(rules: Iterable, table_columns: set[str]) -> list:
     """The rules whose columns the table has."""
-    return [r for r in rules if set(r.columns) <= table_columns]
+    return [r for r in rules if set(getattr(r, "required", r.columns)) <= table_columns]
 
 
 @dataclass

@@ -105,13 +105,15 @@ def data_docs_dir(home: Path) -> Path:
 
 
 def _context(home: Path, database_url: str):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no calls home from a government warehouse
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no calls home from a government warehouse
     os.environ[URL_VARIABLE] = sqlalchemy_url(database_url)
     home.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(home))
+    if context.config.analytics_enabled is not False:
+        context.enable_analytics(False)  # saved in the project: off whatever the environment says
     site = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,

@@ -54,7 +54,11 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     args = ["build"] + (["--select", select] if select else [])
     ok = run_dbt(settings, args, quiet=quiet)
     # after dbt: its tables are new on every build and need their grants again
-    logins = grant_roles(settings)
+    try:
+        logins = grant_roles(settings)
+    except psycopg.errors.InsufficientPrivilege as exc:  # a build user without CREATEROLE / ownership
+        progress(f"warning: roles and grants not set ({str(exc).strip()}); an administrator can run `reformwh roles`")
+        return ok
     progress("roles granted (reformwh_bi, reformwh_staff, reformwh_loader, reformwh_transformer)"
              + (f"; login enabled for {', '.join(logins)}" if logins else ""))
     return ok

@@ -59,10 +59,11 @@ def _retry(conn: psycopg.Connection, statement, attempts: int = 5) -> None:
 def create_roles(conn: psycopg.Connection) -> None:
     for role in ROLES:
         # duplicate_object when it exists; unique_violation when another session creates it at the same time
+        # (and a user without CREATEROLE passes where an administrator made the roles already)
         _retry(conn, sql.SQL(
-            "do $$ begin create role {} nologin; "
-            "exception when duplicate_object or unique_violation then null; end $$"
-        ).format(sql.Identifier(role)))
+            "do $$ begin if not exists (select from pg_roles where rolname = {}) then create role {} nologin; "
+            "end if; exception when duplicate_object or unique_violation then null; end $$"
+        ).format(sql.Literal(role), sql.Identifier(role)))
 
 
 def set_login(conn: psycopg.Connection, role: str, password: str) -> None:

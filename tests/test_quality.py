@@ -115,3 +115,56 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
     finally:
         execute(built, "delete from raw.one_stop_shop__dossiers where channel_parsed = 7")
         assert pipeline.build(built, progress=lambda _: None, quiet=True)
+
+
+def rule_names(suite) -> list[str]:
+    return [getattr(r, "description", None) or f"{type(r).__name__}({', '.join(r.columns)})" for r in suite.rules]
+
+
+def test_mart_suites_follow_the_columns_a_table_has():
+    from expectations import marts
+
+    base = {c: "bigint" for c in ("received_in_period", "carried_over", "resolved_total", "resolved_ahead",
+                                  "resolved_on_time", "resolved_late", "in_progress_total")}
+    base |= {"period_key": "text", "calendar": "text", "unit_code": "text", "on_time_rate": "numeric"}
+    today = rule_names(marts.table_suite("reform_quarter", base))
+    assert "Unique(period_key, unit_code)" in today and "Range(on_time_rate)" in today
+    assert "resolved_total = resolved_ahead + resolved_on_time + resolved_late" in today
+    # in_progress_overdue / _on_time are missing here, so their identity waits for them
+    assert "in_progress_total = in_progress_overdue + in_progress_on_time" not in today
+    assert not any("report_status" in r for r in today)
+
+    later = base | {"report_status": "text", "tasks_due": "bigint", "tasks_done_on_time": "bigint",
+                    "tasks_done_late": "bigint", "task_on_time_rate": "numeric", "par_self_score": "integer"}
+    added = set(rule_names(marts.table_suite("reform_quarter", later))) - set(today)
+    assert added == {
+        "Range(task_on_time_rate)", "tasks_done_on_time + tasks_done_late <= tasks_due",
+        "every unit has a report_status on official-calendar rows (and none on calendar rows)"}
+    restated = rule_names(marts.table_suite("reform_quarter_restated", later))
+    assert "self-report columns are not restated: report_status is NULL" in restated
+    negative = next(r for r in marts.table_suite("reform_quarter", later).rules
+                    if getattr(r, "description", "") == "counts are not negative")
+    assert "tasks_due < 0" in negative.violation and "par_self_score" not in negative.violation
+
+
+def test_a_new_source_gets_its_raw_suite_from_its_contract(monkeypatch):
+    from expectations import raw
+    from ingestion import contracts
+    from ingestion.contracts import Contract, Field
+
+    tasks = Contract(source="document_management", entity="tasks", key=("task_code",), fields=(
+        Field("task_code", "Mã nhiệm vụ", required="file"),
+        Field("deadline", "Hạn xử lý", kind="date", required="file"),
+        Field("reminders", "Số lần nhắc", kind="count"),
+    ))
+    monkeypatch.setitem(contracts.CONTRACTS, "document_management", [tasks])
+    table = "raw.document_management__tasks"
+    monkeypatch.setitem(raw.SOURCE_RULES, table, [raw.ValueSet("status_parsed", (1, 2))])  # column absent
+    columns = {table: {"task_code", "deadline", "deadline_parsed", "reminders", "reminders_parsed",
+                       "extracted_at"}}
+    suites = {s.name: s for s in raw.suites(columns)}
+    assert rule_names(suites[table]) == [
+        "HasColumns()", "NotNull(task_code)", "NotNull(deadline)", "NotNull(deadline_parsed)",
+        "Range(reminders_parsed)"]
+    assert set(suites[table].rules[0].names) >= {"load_id", "source_file", "task_code", "reminders_parsed"}
+    assert rule_names(suites[table + ".latest_versions"]) == ["Unique(task_code)"]
