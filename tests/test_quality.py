@@ -168,3 +168,11 @@ def test_a_new_source_gets_its_raw_suite_from_its_contract(monkeypatch):
         "Range(reminders_parsed)"]
     assert set(suites[table].rules[0].names) >= {"load_id", "source_file", "task_code", "reminders_parsed"}
     assert rule_names(suites[table + ".latest_versions"]) == ["Unique(task_code)"]
+
+
+def test_check_works_on_an_empty_database(settings):
+    assert pipeline.check(settings, progress=lambda _: None)
+    suites = {s for (s,) in query(settings, "select distinct suite from audit.quality_results")}
+    assert suites == {"raw.one_stop_shop__dossiers", "raw.one_stop_shop__dossiers.latest_versions"}
+    assert query(settings, "select count(*) filter (where not success), max(element_count) "
+                           "from audit.quality_results") == [(0, 0)]
