@@ -151,12 +151,11 @@ def applicable(rules: Iterable, table_columns: set[str]) -> list:
 
 @dataclass
 class Suite:
-    """One GX expectation suite over one table (or one query on it)."""
+    """One GX expectation suite over one table."""
 
     name: str
     table: str  # schema.table
     rules: list = field(default_factory=list)
-    query: str | None = None  # a query asset instead of the whole table
 
     def expectations(self) -> list:
         return [rule.expectation() for rule in self.rules]

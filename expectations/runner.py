@@ -12,6 +12,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +29,16 @@ BATCH = "all rows"
 URL_VARIABLE = "REFORMWH_GX_WAREHOUSE_URL"
 CHECKED_SCHEMAS = ("raw", "marts")
 
-# GX 1.14+ deprecates a table asset's schema_name in favour of the datasource's schema, which a Postgres
-# datasource cannot express (GX 1.24): schema_name stays the way to check tables of several schemas.
-warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
+
+
+@contextmanager
+def _gx_warnings_silenced():
+    """GX 1.14+ deprecates a table asset's schema_name in favour of the datasource's schema, which a Postgres
+    datasource cannot express (GX 1.24): schema_name stays the way to check tables of several schemas."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="module 'sre_", category=DeprecationWarning)
+        yield
 
 
 @dataclass
@@ -129,20 +137,12 @@ def _context(home: Path, database_url: str):
 
 
 def _asset(source, spec: Suite):
-    """The suite's asset, kept across runs (validation definitions refer to it) unless its table or query
-    changed."""
+    """The suite's table asset, kept across runs (validation definitions refer to it)."""
     schema, table = spec.table.split(".", 1)
     try:
-        asset = source.get_asset(spec.name)
-        same = asset.query == spec.query if spec.query else getattr(asset, "table_name", None) == table
-        if same:
-            return asset
-        source.delete_asset(spec.name)
+        return source.get_asset(spec.name)
     except LookupError:
-        pass
-    if spec.query:
-        return source.add_query_asset(spec.name, query=spec.query)
-    return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
+        return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
 
 
 def _define(context, suites: list[Suite]):
@@ -241,10 +241,11 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
         columns = table_columns(conn)
         run_id = conn.execute("select nextval('audit.quality_run_id_seq')").fetchone()[0]
     suites = all_suites(columns)
-    context = _context(home, database_url)
-    checkpoint = _define(context, suites)
-    progress(f"checking {len(suites)} suite(s), {sum(len(s.rules) for s in suites)} expectation(s)…")
-    run_result = checkpoint.run()
+    with _gx_warnings_silenced():
+        context = _context(home, database_url)
+        checkpoint = _define(context, suites)
+        progress(f"checking {len(suites)} suite(s), {sum(len(s.rules) for s in suites)} expectation(s)…")
+        run_result = checkpoint.run()
     by_name = {s.name: s for s in suites}
     outcomes = []
     for validation in run_result.run_results.values():
@@ -264,7 +265,8 @@ def build_docs(database_url: str, home: Path) -> Path:
     with psycopg.connect(database_url, autocommit=True) as conn:
         ensure_schema(conn)
         suites = all_suites(table_columns(conn))
-    context = _context(home, database_url)
-    _define(context, suites)
-    context.build_data_docs(site_names=[SITE])
+    with _gx_warnings_silenced():
+        context = _context(home, database_url)
+        _define(context, suites)
+        context.build_data_docs(site_names=[SITE])
     return data_docs_dir(home) / "index.html"

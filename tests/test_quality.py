@@ -37,7 +37,6 @@ def test_check_passes_on_the_sample_and_records_figures(built):
 
     # raw: every loaded row checked, required values present, code sets and the latest versions unique
     loaded = query(built, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
-    dossiers = query(built, "select count(distinct dossier_code) from raw.one_stop_shop__dossiers")[0][0]
     assert loaded == 5
     raw = "raw.one_stop_shop__dossiers"
     assert recorded[(raw, "dossier_code", "expect_column_values_to_not_be_null")] == (True, 0, loaded)
@@ -45,8 +44,7 @@ def test_check_passes_on_the_sample_and_records_figures(built):
     assert recorded[(raw, "status_parsed", "expect_column_values_to_be_in_set")] == (True, 0, loaded)
     assert recorded[(raw, "fee_amount_parsed", "expect_column_values_to_be_between")] == (True, 0, loaded)
     assert recorded[(raw, None, "expect_table_columns_to_match_set")][0] is True
-    assert recorded[(raw + ".latest_versions", "dossier_code", "expect_column_values_to_be_unique")] == (
-        True, 0, dossiers)
+    assert recorded[(raw, "dossier_code", "unexpected_rows_expectation")] == (True, 0, None)
 
     # marts: one row per key, every *_rate column in [0, 1], the conservation identities on every row
     for table in ("reform_quarter", "reform_semester", "reform_annual"):
@@ -97,7 +95,8 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
                 "unexpected_rows_expectation — resolved_total = resolved_ahead + resolved_on_time + resolved_late"
                 ) in out
         assert "FAILED raw.one_stop_shop__dossiers [channel_parsed]: expect_column_values_to_be_in_set" in out
-        assert "FAILED raw.one_stop_shop__dossiers [dossier_code]: expect_column_values_to_be_unique" in out
+        assert ("FAILED raw.one_stop_shop__dossiers [dossier_code]: unexpected_rows_expectation — the newest "
+                "extraction of each dossier_code is one version (1 unexpected)") in out
         run_id = latest_run(built)
         assert query(built, "select success, failed from audit.quality_runs where run_id = %s", [run_id]) == [
             (False, 5)]
@@ -110,8 +109,8 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
                          "in_progress_total", "unexpected_rows_expectation")] == (False, 1, None)
         assert recorded[("raw.one_stop_shop__dossiers", "channel_parsed",
                          "expect_column_values_to_be_in_set")] == (False, 1, 6)
-        assert recorded[("raw.one_stop_shop__dossiers.latest_versions", "dossier_code",
-                         "expect_column_values_to_be_unique")][:2] == (False, 2)
+        assert recorded[("raw.one_stop_shop__dossiers", "dossier_code", "unexpected_rows_expectation")] == (
+            False, 1, None)
     finally:
         execute(built, "delete from raw.one_stop_shop__dossiers where channel_parsed = 7")
         assert pipeline.build(built, progress=lambda _: None, quiet=True)
@@ -165,14 +164,13 @@ def test_a_new_source_gets_its_raw_suite_from_its_contract(monkeypatch):
     suites = {s.name: s for s in raw.suites(columns)}
     assert rule_names(suites[table]) == [
         "HasColumns()", "NotNull(task_code)", "NotNull(deadline)", "NotNull(deadline_parsed)",
-        "Range(reminders_parsed)"]
+        "Range(reminders_parsed)", "the newest extraction of each task_code is one version"]
     assert set(suites[table].rules[0].names) >= {"load_id", "source_file", "task_code", "reminders_parsed"}
-    assert rule_names(suites[table + ".latest_versions"]) == ["Unique(task_code)"]
 
 
 def test_check_works_on_an_empty_database(settings):
     assert pipeline.check(settings, progress=lambda _: None)
     suites = {s for (s,) in query(settings, "select distinct suite from audit.quality_results")}
-    assert suites == {"raw.one_stop_shop__dossiers", "raw.one_stop_shop__dossiers.latest_versions"}
+    assert suites == {"raw.one_stop_shop__dossiers"}
     assert query(settings, "select count(*) filter (where not success), max(element_count) "
                            "from audit.quality_results") == [(0, 0)]
