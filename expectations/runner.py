@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -28,6 +29,9 @@ SITE = "local_site"
 BATCH = "all rows"
 URL_VARIABLE = "REFORMWH_GX_WAREHOUSE_URL"
 CHECKED_SCHEMAS = ("raw", "marts")
+# Data Docs keep the last runs (the index is rebuilt from all stored results, so it must stay small);
+# audit.quality_results keeps every result.
+KEEP_RUNS = 30
 
 
 
@@ -134,6 +138,14 @@ def _context(home: Path, database_url: str):
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         context.variables.save()
     return context
+
+
+def _prune_history(home: Path, keep: int) -> None:
+    """Drop stored validation results (and their pages) beyond the newest `keep` runs of each suite."""
+    for root in (home / "gx" / "uncommitted" / "validations", data_docs_dir(home) / "validations"):
+        for runs in root.rglob("__none__") if root.exists() else ():
+            for old in sorted(p for p in runs.iterdir() if p.is_dir())[:-keep]:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _asset(source, spec: Suite):
@@ -245,6 +257,7 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
         context = _context(home, database_url)
         checkpoint = _define(context, suites)
         progress(f"checking {len(suites)} suite(s), {sum(len(s.rules) for s in suites)} expectation(s)…")
+        _prune_history(home, KEEP_RUNS - 1)  # this run makes KEEP_RUNS
         run_result = checkpoint.run()
     by_name = {s.name: s for s in suites}
     outcomes = []

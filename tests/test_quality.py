@@ -174,3 +174,15 @@ def test_check_works_on_an_empty_database(settings):
     assert suites == {"raw.one_stop_shop__dossiers"}
     assert query(settings, "select count(*) filter (where not success), max(element_count) "
                            "from audit.quality_results") == [(0, 0)]
+
+
+def test_data_docs_keep_the_last_runs(built, monkeypatch):
+    from expectations import runner
+
+    monkeypatch.setattr(runner, "KEEP_RUNS", 2)
+    for _ in range(2):
+        assert pipeline.check(built, progress=lambda _: None)
+    for root in (built.home / "gx" / "uncommitted" / "validations", built.home / "data_docs" / "validations"):
+        runs = [p for p in (root / "marts" / "reform_quarter" / "__none__").iterdir() if p.is_dir()]
+        assert len(runs) == 2, root
+    assert query(built, "select count(distinct run_id) from audit.quality_results")[0][0] >= 3
