@@ -162,6 +162,9 @@ def _define(context, suites: list[Suite]):
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
 
+    # The checkpoint is regenerated below; the stored one may name validation definitions of suites that no
+    # longer exist, and GX cannot even load it to replace it.
+    (Path(context.root_directory) / "checkpoints" / f"{CHECKPOINT}.json").unlink(missing_ok=True)
     try:
         source = context.data_sources.get(DATASOURCE)
     except KeyError:
