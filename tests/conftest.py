@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -27,7 +28,9 @@ def server_url(tmp_path_factory):
     if os.environ.get("REFORMWH_TEST_DATABASE_URL"):
         yield os.environ["REFORMWH_TEST_DATABASE_URL"]
         return
-    home = tmp_path_factory.mktemp("reformwh_home")
+    # Not under pytest's basetemp: any pytest session starting on the machine resets /tmp/pytest-of-<user>
+    # to 0700, which would lock the server's own user out of its data folder (pg_ctl stop fails).
+    home = Path(tempfile.mkdtemp(prefix="reformwh-test-"))
     warehouse = EmbeddedWarehouse(Settings(home, None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES))
     url = warehouse.start()
     yield url

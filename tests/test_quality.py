@@ -186,3 +186,15 @@ def test_data_docs_keep_the_last_runs(built, monkeypatch):
         runs = [p for p in (root / "marts" / "reform_quarter" / "__none__").iterdir() if p.is_dir()]
         assert len(runs) == 2, root
     assert query(built, "select count(distinct run_id) from audit.quality_results")[0][0] >= 3
+
+
+def test_a_mart_that_appears_then_goes_gets_its_suite_then_loses_it(built):
+    execute(built, "create table marts.extra_figures as select 'x'::text as period_key, 0.5::numeric as some_rate")
+    try:
+        assert pipeline.check(built, progress=lambda _: None)
+        recorded = results(built, latest_run(built))
+        assert recorded[("marts.extra_figures", "some_rate", "expect_column_values_to_be_between")] == (True, 0, 1)
+    finally:
+        execute(built, "drop table marts.extra_figures")
+    assert pipeline.check(built, progress=lambda _: None)
+    assert not any(suite == "marts.extra_figures" for suite, _, _ in results(built, latest_run(built)))
