@@ -135,8 +135,9 @@ class RowRule:
 
 
 def identity(equation: str, show: Sequence[str] = ()) -> RowRule:
-    """`a + b = c + d` (or `x <= y`) on every row; a row whose columns are all NULL (a unit without
-    procedures) satisfies it, a row with only some of them NULL does not."""
+    """`a + b = c + d` (or `x <= y`) on every row. An equation holds on a row whose sides are both NULL (a
+    unit without procedures: all its counts are NULL) and fails where only one side is; an inequality
+    is not judged where a side is NULL."""
     if "<=" in equation:
         left, right = (side.strip() for side in equation.split("<="))
         return RowRule(equation, f"({left}) > ({right})", tuple(show))
