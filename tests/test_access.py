@@ -8,7 +8,7 @@ from urllib.parse import quote, urlparse, urlunparse
 import psycopg
 import pytest
 
-from reformwh import pipeline
+from reformwh import cli, pipeline
 from reformwh.roles import BI, LOADER, STAFF, TRANSFORMER
 from tests.conftest import execute, query
 
@@ -98,6 +98,20 @@ def test_staff_loader_and_transformer(built):
         transformer.execute("drop table marts.transformer_made")
         assert denied(transformer, "select * from quarantine.rows")
         assert denied(transformer, "insert into raw.one_stop_shop__dossiers (load_id) values (1)")
+
+
+def test_roles_command(built, monkeypatch, capsys):
+    monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
+    monkeypatch.setenv("REFORMWH_HOME", str(built.home))
+    monkeypatch.setenv("REFORMWH_STAFF_PASSWORD", "staff-pw-2")
+    monkeypatch.delenv("REFORMWH_BI_PASSWORD", raising=False)
+    capsys.readouterr()
+    assert cli.main(["roles"]) == 0
+    out = capsys.readouterr().out
+    assert "reformwh_bi: reads marts; writes nothing" in out
+    assert "login enabled for: reformwh_staff" in out
+    with psycopg.connect(login_url(built, STAFF, "staff-pw-2"), autocommit=True) as staff:
+        assert staff.execute("select count(*) from marts.dim_period").fetchone()[0] > 0
 
 
 def test_grants_are_idempotent_and_safe_for_databases_building_at_once(make_settings):
