@@ -8,6 +8,8 @@ rows carry a report status (once the self-report columns exist). Rules are decla
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .rules import NotNull, Range, RowRule, Suite, Unique, ValueSet, applicable, identity
 
 # The key (grain) of each mart; tables named reform_* are keyed by period and, if they have one, unit.
@@ -128,7 +130,9 @@ def table_suite(table: str, columns: dict[str, str]) -> Suite:
         rules.append(Unique(key))
     rules += [Range(c, 0, 1) for c in sorted(names) if c.endswith("_rate")]
     rules += COLUMN_RULES.get(table, [])
-    rules += IDENTITIES
+    # each bad row is shown with its key, to be found
+    shown_key = key if key and set(key) <= names else ()
+    rules += [replace(rule, show=shown_key) for rule in IDENTITIES]
     counts = sorted(c for c, t in columns.items()
                     if t in INTEGER_TYPES and not any(word in c for word in NOT_COUNTS))
     if counts and table.startswith(("reform_", "dossier_by_field")):

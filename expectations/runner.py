@@ -32,7 +32,7 @@ CHECKED_SCHEMAS = ("raw", "marts")
 # Data Docs keep the last runs (the index is rebuilt from all stored results, so it must stay small);
 # audit.quality_results keeps every result.
 KEEP_RUNS = 30
-
+EXAMPLES = 3  # bad values or rows shown per failure
 
 
 @contextmanager
@@ -59,6 +59,8 @@ class Outcome:
     unexpected_count: int | None
     element_count: int | None
     exception: str | None = None
+    examples: str | None = None  # JSON: a few unexpected values or rows
+    query: str | None = field(default=None, repr=False)  # of a failed row rule, to fetch its examples
 
     def describe(self) -> str:
         what = f"{self.table}" + (f" [{self.column}]" if self.column else "")
@@ -69,6 +71,8 @@ class Outcome:
                 f" of {self.element_count}" if self.element_count is not None else ""))
         if self.observed_value is not None and self.expectation != "unexpected_rows_expectation":
             figures.append(f"observed {self.observed_value[:200]}")
+        if self.examples:
+            figures.append(f"e.g. {self.examples[:300]}")
         if self.exception:
             figures.append(f"error: {self.exception.splitlines()[0][:300]}")
         return f"{what}: {self.expectation}{detail} ({'; '.join(figures) or 'failed'})"
@@ -216,15 +220,31 @@ def _outcomes(spec: Suite, validation) -> list[Outcome]:
             observed = json.dumps({"missing": details.get("missing", [])}, default=str)
         info = result.exception_info or {}
         exception = info.get("exception_message") if info.get("raised_exception") else None
+        examples = figures.get("partial_unexpected_list")
         outcomes.append(Outcome(
             suite=spec.name, table=spec.table, column=_column_of(config), expectation=config.type,
             description=config.description, success=bool(result.success),
             observed_value=None if observed is None else (observed if isinstance(observed, str)
                                                           else json.dumps(observed, default=str)),
             unexpected_count=unexpected, element_count=figures.get("element_count"), exception=exception,
+            examples=json.dumps(examples[:EXAMPLES], default=str, ensure_ascii=False) if examples else None,
         ))
+        if not result.success and config.type == "unexpected_rows_expectation" and not exception:
+            outcomes[-1].query = config.kwargs["unexpected_rows_query"]  # run again below for examples
     return outcomes
 
+
+def _bad_row_examples(conn: psycopg.Connection, outcome: Outcome, query: str) -> str | None:
+    """A few of the rows a failed row rule found (GX's SUMMARY results carry only their count)."""
+    from psycopg.rows import dict_row
+
+    try:
+        with conn.cursor(row_factory=dict_row) as cursor:
+            rows = cursor.execute(f"select * from ({query.replace('{batch}', outcome.table)}) as bad "
+                                  f"limit {EXAMPLES}").fetchall()
+    except psycopg.Error:
+        return None
+    return json.dumps(rows, default=str, ensure_ascii=False)
 
 
 def _record(conn: psycopg.Connection, result: CheckResult, started: datetime) -> None:
@@ -237,12 +257,13 @@ def _record(conn: psycopg.Connection, result: CheckResult, started: datetime) ->
         )
         with conn.cursor().copy(
             "copy audit.quality_results (run_id, suite, table_name, column_name, expectation, description, "
-            "success, observed_value, unexpected_count, element_count, exception, run_at, run_seconds) from stdin"
+            "success, observed_value, unexpected_count, element_count, exception, examples, run_at, run_seconds) "
+            "from stdin"
         ) as copy:
             for o in result.outcomes:
                 copy.write_row([result.run_id, o.suite, o.table, o.column, o.expectation, o.description,
                                 o.success, o.observed_value, o.unexpected_count, o.element_count, o.exception,
-                                started, round(result.seconds, 3)])
+                                o.examples, started, round(result.seconds, 3)])
 
 
 def run(database_url: str, home: Path, progress: Callable[[str], None] = print) -> CheckResult:
@@ -270,6 +291,9 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
     result = CheckResult(run_id, all(o.success for o in outcomes) and bool(run_result.success), outcomes,
                          time.perf_counter() - clock, index if index.exists() else None)
     with psycopg.connect(database_url, autocommit=True) as conn:
+        for failure in result.failures:
+            if failure.query:
+                failure.examples = _bad_row_examples(conn, failure, failure.query)
         _record(conn, result, started)
     return result
 

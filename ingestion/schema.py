@@ -110,6 +110,7 @@ create table if not exists audit.quality_results (
     unexpected_count bigint,
     element_count bigint,
     exception text,
+    examples text,
     run_at timestamptz not null,
     run_seconds numeric not null
 );

@@ -80,8 +80,9 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
           row)
     execute(built, "update marts.reform_province set resolved_total = resolved_total + 1 where period_key = %s",
           [period])
+    code = query(built, "select min(dossier_code) from raw.one_stop_shop__dossiers")[0][0]
     execute(built, "insert into raw.one_stop_shop__dossiers select * from raw.one_stop_shop__dossiers "
-                 "where dossier_code = (select min(dossier_code) from raw.one_stop_shop__dossiers)")
+                   "where dossier_code = %s", [code])
     execute(built, "update raw.one_stop_shop__dossiers set channel_parsed = 7, procedure_name = 'changed' "
                  "where ctid = (select max(ctid) from raw.one_stop_shop__dossiers)")
     try:
@@ -90,13 +91,17 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
         capsys.readouterr()
         assert cli.main(["check"]) == 1
         out = capsys.readouterr().out
-        assert "FAILED marts.reform_quarter [on_time_rate]: expect_column_values_to_be_between" in out
+        assert ("FAILED marts.reform_quarter [on_time_rate]: expect_column_values_to_be_between "
+                f"(1 unexpected of {query(built, 'select count(*) from marts.reform_quarter')[0][0]}; "
+                'e.g. ["1.5"])') in out
         assert ("FAILED marts.reform_province [resolved_total, resolved_ahead, resolved_on_time, resolved_late]: "
                 "unexpected_rows_expectation — resolved_total = resolved_ahead + resolved_on_time + resolved_late"
                 ) in out
         assert "FAILED raw.one_stop_shop__dossiers [channel_parsed]: expect_column_values_to_be_in_set" in out
         assert ("FAILED raw.one_stop_shop__dossiers [dossier_code]: unexpected_rows_expectation — the newest "
-                "extraction of each dossier_code is one version (1 unexpected)") in out
+                "extraction of each dossier_code is one version (1 unexpected; e.g. [{\"dossier_code\": "
+                f"\"{code}\", ") in out
+        assert f'e.g. [{{"period_key": "{period}", "received_in_period": ' in out  # the bad row, by its key
         run_id = latest_run(built)
         assert query(built, "select success, failed from audit.quality_runs where run_id = %s", [run_id]) == [
             (False, 5)]
