@@ -5,7 +5,7 @@
 Runs on a fresh database of the embedded warehouse (or REFORMWH_DATABASE_URL). Prints rows/s of
 (a) PostgreSQL COPY of the file into a text table and (b) the full ingestion (decode, NFC, header
 mapping, validation, quarantine, COPY into raw, audit), the ratio b/a, the loader's peak memory
-(measured in a child process) and the time of `reformwh build` over the loaded rows.
+(measured in a child process) and the times of `reformwh build` and `reformwh check` over the loaded rows.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--file", help="use this export instead of generating one")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--no-check", action="store_true", help="skip `reformwh check` after the build")
     args = parser.parse_args()
     base = get_settings()
     admin_url = base.database_url
@@ -111,6 +112,11 @@ def main() -> None:
         os.environ["REFORMWH_PII_HASH_KEY"] = base.pii_hash_key.decode()
         ok = pipeline.build(settings, progress=lambda _: None, quiet=True)
         print(f"reformwh build:         {time.perf_counter() - start:7.2f}s  ({'ok' if ok else 'FAILED'})")
+        if ok and not args.no_check:
+            start = time.perf_counter()
+            passed = pipeline.check(settings, progress=lambda _: None)
+            print(f"reformwh check:         {time.perf_counter() - start:7.2f}s  ({'passed' if passed else 'FAILED'}; "
+                  "GX suites on raw and marts, incl. importing GX)")
     print(f"this process peak:      {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'drop database "{name}" with (force)')

@@ -96,6 +96,36 @@ create table if not exists raw.self_reports__packages (
     package bytea not null,
     loaded_at timestamptz not null default now()
 );
+
+-- one row per `reformwh check` run and per expectation evaluated (expectations/runner.py)
+create sequence if not exists audit.quality_run_id_seq;
+create table if not exists audit.quality_runs (
+    run_id bigint primary key,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    seconds numeric not null,
+    success boolean not null,
+    expectations integer not null,
+    failed integer not null,
+    data_docs text
+);
+create table if not exists audit.quality_results (
+    run_id bigint not null references audit.quality_runs (run_id),
+    suite text not null,
+    table_name text not null,
+    column_name text,
+    expectation text not null,
+    description text,
+    success boolean not null,
+    observed_value text,
+    unexpected_count bigint,
+    element_count bigint,
+    exception text,
+    examples text,
+    run_at timestamptz not null,
+    run_seconds numeric not null
+);
+create index if not exists quality_results_by_run on audit.quality_results (run_id);
 """
 
 

@@ -101,6 +101,29 @@ def cmd_report(args) -> int:
                             report_date=date.fromisoformat(args.date) if args.date else None, progress=print)
     for path in files:
         print(path.resolve())
+
+def cmd_check(args) -> int:
+    from reformwh import pipeline
+
+    return 0 if pipeline.check(_settings(), progress=print) else 1
+
+
+def cmd_docs(args) -> int:
+    from reformwh import pipeline
+
+    pipeline.docs(_settings(), progress=print)
+    return 0
+
+
+def cmd_roles(args) -> int:
+    from reformwh import pipeline
+    from reformwh.roles import describe_access
+
+    logins = pipeline.grant_roles(_settings())
+    for line in describe_access():
+        print(line)
+    print("login enabled for: " + (", ".join(logins) if logins else
+                                   "none (set REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD to enable)"))
     return 0
 
 
@@ -149,6 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--date", help="date of the report, YYYY-MM-DD (default today)")
     p.add_argument("--show-config", action="store_true", help="print the report configuration in force")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("docs", help="build the dbt docs site and the Data Docs of the quality checks")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("roles", help="create the database roles and grants; REFORMWH_BI_PASSWORD enables BI login")
+    p.set_defaults(func=cmd_roles)
 
     p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
     p.add_argument("--out", required=True)

@@ -52,6 +52,11 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
         return 1
     print(f"built in {time.monotonic() - t:.1f}s")
 
+    t = _step("Checking data quality (Great Expectations suites on raw and marts)")
+    if not pipeline.check(settings, progress=print):
+        print("data-quality check failed: see the failures above and audit.quality_results")
+        return 1
+
     _step("Province summary, the latest official reporting periods that have ended")
     rows = pipeline.summary_rows(
         settings,
@@ -121,6 +126,7 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
           "*_restated, dossier_by_field, fct_dossier, fct_document, fct_task, fct_self_report, "
           "fct_self_assessment, evidence_gaps, par_area_scores, dim_unit, dim_period)")
     print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file)")
+    print(f"quality:        audit.quality_results; Data Docs {settings.home / 'data_docs' / 'index.html'}")
     print(f"dbt project:    {DBT_PROJECT_DIR}")
     print(f"sample exports: {out_dir.resolve()}")
     for path in report_files:

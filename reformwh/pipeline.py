@@ -59,7 +59,26 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
     progress("dbt build (models and tests)…")
     args = ["build"] + (["--select", select] if select else [])
-    return run_dbt(settings, args, quiet=quiet)
+    ok = run_dbt(settings, args, quiet=quiet)
+    # after dbt: its tables are new on every build and need their grants again
+    try:
+        logins = grant_roles(settings)
+    except psycopg.errors.InsufficientPrivilege as exc:  # a build user without CREATEROLE / ownership
+        progress(f"warning: roles and grants not set ({str(exc).strip()}); an administrator can run `reformwh roles`")
+        return ok
+    progress("roles granted (reformwh_bi, reformwh_staff, reformwh_loader, reformwh_transformer)"
+             + (f"; login enabled for {', '.join(logins)}" if logins else ""))
+    return ok
+
+
+def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> list[str]:
+    """Create the project's group roles and grant this database's access (reformwh/roles.py); roles with a
+    password (REFORMWH_BI_PASSWORD, REFORMWH_STAFF_PASSWORD) can log in. Returns those roles."""
+    from reformwh.roles import ensure_roles
+
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        return ensure_roles(conn, passwords)
 
 
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
@@ -114,10 +133,41 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
             progress(result.pdf_skipped)
     return result.files
 
+def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
+    """Run the data-quality suites (expectations/) on raw and marts; record every result in
+    audit.quality_results, update the Data Docs, print what failed. True when every expectation holds."""
+    from expectations.runner import run
+
+    result = run(settings.database_url, settings.home, progress=progress)
+    for failure in result.failures:
+        progress(f"FAILED {failure.describe()}")
+    progress(f"check run {result.run_id}: {len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
+             f"expectation(s) passed in {result.seconds:.1f}s; results in audit.quality_results")
+    if result.data_docs:
+        progress(f"Data Docs: {result.data_docs}")
+    return result.success
+
+
+def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, Path]:
+    """Build the dbt docs site (models, columns, lineage; into REFORMWH_HOME/dbt_docs) and the GX Data Docs
+    (suites and validation results; REFORMWH_HOME/data_docs). Returns {site: index.html}."""
+    from expectations.runner import build_docs
+    from reformwh.dbt import run_dbt
+
+    target = settings.home / "dbt_docs"
+    # --static also writes static_index.html, which opens from disk without a web server
+    if not run_dbt(settings, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True):
+        raise RuntimeError("dbt docs generate failed (see dbt_project/logs/dbt.log)")
+    sites = {"dbt docs": target / "static_index.html", "Data Docs": build_docs(settings.database_url, settings.home)}
+    for name, index in sites.items():
+        progress(f"{name}: {index}")
+    return sites
+
 
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "connect", "ingest", "purge_personal_data", "report", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "check", "connect", "docs", "grant_roles", "ingest", "purge_personal_data", "report",
+           "reprocess_quarantine", "summary_rows"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 import warnings
 from pathlib import Path
@@ -27,7 +28,9 @@ def server_url(tmp_path_factory):
     if os.environ.get("REFORMWH_TEST_DATABASE_URL"):
         yield os.environ["REFORMWH_TEST_DATABASE_URL"]
         return
-    home = tmp_path_factory.mktemp("reformwh_home")
+    # Not under pytest's basetemp: any pytest session starting on the machine resets /tmp/pytest-of-<user>
+    # to 0700, which would lock the server's own user out of its data folder (pg_ctl stop fails).
+    home = Path(tempfile.mkdtemp(prefix="reformwh-test-"))
     warehouse = EmbeddedWarehouse(Settings(home, None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES))
     url = warehouse.start()
     yield url
@@ -66,3 +69,26 @@ def sample_reference():
 def query(settings: Settings, sql: str, params=None) -> list[tuple]:
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def execute(settings: Settings, sql: str, params=None) -> None:
+    """A statement that returns no rows."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(sql, params)
+
+
+@pytest.fixture(scope="module")
+def sample_built(server_url, tmp_path_factory):
+    """A database of its own (per test module) with /work/shared/samples' one-stop-shop exports ingested
+    against the samples' reference data, and built."""
+    from reformwh import pipeline
+
+    name = "s_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    settings = Settings(tmp_path_factory.mktemp("home"), _database_url(server_url, name), SAMPLES / "reference",
+                        DEFAULT_HEADER_ALIASES)
+    results = pipeline.ingest(settings, "one_stop_shop", [SAMPLES / "one_stop_shop"])
+    assert [r.status for r in results] == ["loaded", "loaded"]
+    assert pipeline.build(settings, progress=lambda _: None, quiet=True)
+    return settings

@@ -1,0 +1,138 @@
+"""Roles and access (spec/warehouse.md): proven by logging in as each role after a build and trying."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import quote, urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from reformwh import cli, pipeline
+from reformwh.roles import BI, LOADER, STAFF, TRANSFORMER
+from tests.conftest import execute, query
+
+FORBIDDEN_FOR_READERS = ["raw.one_stop_shop__dossiers", "quarantine.rows", "audit.file_loads",
+                         "audit.quality_results", "reference.units", "staging.stg_one_stop_shop__dossiers",
+                         "intermediate.int_dossiers_deduplicated"]
+PERSONAL = ("applicant", "phone", "email", "id_number", "address")
+
+
+def login_url(settings, role: str, password: str) -> str:
+    url = urlparse(settings.database_url)
+    netloc = f"{quote(role)}:{quote(password)}@{url.hostname}:{url.port}"
+    return urlunparse(url._replace(netloc=netloc))
+
+
+def denied(conn: psycopg.Connection, statement: str) -> bool:
+    try:
+        conn.execute(statement).fetchall() if statement.lstrip().startswith("select") else conn.execute(statement)
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def built(sample_built):
+    return sample_built
+
+
+def test_bi_reads_marts_only_after_a_build_with_its_password(built, monkeypatch):
+    monkeypatch.setenv("REFORMWH_BI_PASSWORD", "bi-pw-for-tests")
+    lines: list[str] = []
+    # a second build: dbt recreates every mart, the grants must follow
+    assert pipeline.build(built, progress=lines.append, quiet=True)
+    assert any("login enabled for reformwh_bi" in line for line in lines)
+    quarter_rows = query(built, "select count(*) from marts.reform_quarter")[0][0]
+    assert quarter_rows > 0
+
+    with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+        assert bi.execute("select current_user").fetchone()[0] == BI
+        assert bi.execute("select count(*) from marts.reform_quarter").fetchone()[0] == quarter_rows
+        assert bi.execute("select count(*) from marts.fct_dossier").fetchone()[0] == 5
+        for table in FORBIDDEN_FOR_READERS:
+            assert denied(bi, f"select * from {table} limit 1"), table
+        for statement in ["insert into marts.dim_period (period_key) values ('x')",
+                          "update marts.reform_quarter set on_time_rate = 0",
+                          "delete from marts.fct_dossier",
+                          "truncate marts.dim_unit",
+                          "create table marts.mine (x int)",
+                          "create table public.mine (x int)",
+                          "create temporary table mine (x int)",
+                          "create schema mine",
+                          "insert into audit.quality_runs (run_id) values (1)"]:
+            assert denied(bi, statement), statement
+        # everything it can see is in marts, and none of it is personal data
+        schemas = {s for (s,) in bi.execute(
+            "select distinct table_schema from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema')").fetchall()}
+        assert schemas == {"marts"}
+        columns = [c for (c,) in bi.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts'").fetchall()]
+        assert len(columns) > 100
+        assert [c for c in columns if any(p in c for p in PERSONAL)] == []
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(login_url(built, BI, "wrong password")).close()
+
+
+def test_staff_loader_and_transformer(built):
+    execute(built, "create schema if not exists reports")
+    execute(built, "create table if not exists reports.report_runs_test as select 1 as run")
+    passwords = {STAFF: "staff-pw", LOADER: "loader-pw", TRANSFORMER: "transformer-pw"}
+    assert pipeline.grant_roles(built, passwords) == sorted(passwords)
+
+    with psycopg.connect(login_url(built, STAFF, "staff-pw"), autocommit=True) as staff:
+        assert staff.execute("select run from reports.report_runs_test").fetchall() == [(1,)]
+        assert staff.execute("select count(*) from marts.dim_unit").fetchone()[0] == 6
+        assert denied(staff, "select * from raw.one_stop_shop__dossiers")
+        assert denied(staff, "delete from reports.report_runs_test")
+    with psycopg.connect(login_url(built, LOADER, "loader-pw"), autocommit=True) as loader:
+        assert loader.execute("select count(*) from raw.one_stop_shop__dossiers").fetchone()[0] == 5
+        loader.execute("update audit.file_loads set message = message")
+        assert loader.execute("select nextval('audit.load_id_seq')").fetchone()[0] > 0
+        assert denied(loader, "select * from marts.fct_dossier")
+        assert denied(loader, "select * from staging.stg_one_stop_shop__dossiers")
+    with psycopg.connect(login_url(built, TRANSFORMER, "transformer-pw"), autocommit=True) as transformer:
+        assert transformer.execute("select count(*) from raw.one_stop_shop__dossiers").fetchone()[0] == 5
+        transformer.execute("create table marts.transformer_made (x int)")
+        transformer.execute("drop table marts.transformer_made")
+        assert denied(transformer, "select * from quarantine.rows")
+        assert denied(transformer, "insert into raw.one_stop_shop__dossiers (load_id) values (1)")
+
+
+def test_roles_command(built, monkeypatch, capsys):
+    monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
+    monkeypatch.setenv("REFORMWH_HOME", str(built.home))
+    monkeypatch.setenv("REFORMWH_STAFF_PASSWORD", "staff-pw-2")
+    monkeypatch.delenv("REFORMWH_BI_PASSWORD", raising=False)
+    capsys.readouterr()
+    assert cli.main(["roles"]) == 0
+    out = capsys.readouterr().out
+    assert "reformwh_bi: reads marts; writes nothing" in out
+    assert "login enabled for: reformwh_staff" in out
+    with psycopg.connect(login_url(built, STAFF, "staff-pw-2"), autocommit=True) as staff:
+        assert staff.execute("select count(*) from marts.dim_period").fetchone()[0] > 0
+
+
+def test_grants_are_idempotent_and_safe_for_databases_building_at_once(make_settings):
+    databases = [make_settings(), make_settings()]
+    errors: list[BaseException] = []
+
+    def grant(settings):
+        try:
+            for _ in range(2):
+                pipeline.grant_roles(settings, {BI: "bi-pw-for-tests"})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=grant, args=(s,)) for s in databases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for settings in databases:
+        assert query(settings, "select has_schema_privilege(%s, 'marts', 'usage'), "
+                               "has_schema_privilege(%s, 'raw', 'usage'), "
+                               "has_database_privilege(%s, current_database(), 'temporary')",
+                     [BI, BI, BI]) == [(True, False, False)]
