@@ -55,6 +55,19 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     return run_dbt(settings, args, quiet=quiet)
 
 
+def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
+    """What `build` does before dbt, for the transformation DAG (whose dbt steps are Cosmos tasks): load the
+    reference data and re-process quarantine against it. Returns the reference row counts."""
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        counts = load_reference(conn, settings.reference_dir)
+    progress("reference data loaded from " + str(settings.reference_dir) + ": "
+             + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    fixed, still = reprocess_quarantine(settings)
+    progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
+    return counts
+
+
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
     """Blank the personal data (spec/sources.md §1) of raw rows and quarantined records loaded more than
     `older_than_days` ago. The keyed hash of the ID number and every parsed value stay, so no mart figure
@@ -88,4 +101,5 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "connect", "ingest", "purge_personal_data", "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "connect", "ingest", "prepare_transform", "purge_personal_data", "reprocess_quarantine",
+           "summary_rows"]
