@@ -1,4 +1,4 @@
-"""Data quality: after each transformation (the Asset reformwh://marts), run the suites of `reformwh check`
+"""Data quality: after each transformation (the Asset reformwh://marts/all), run the suites of `reformwh check`
 (Great Expectations on raw and marts; results recorded in the warehouse); a failing suite fails the task."""
 
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Transformation: whenever a raw table's Asset gets an event (an ingestion DAG loaded new rows), load the
 reference data, then run every dbt model and its tests as Airflow tasks (Cosmos, rendered from
-dbt_project/target/manifest.json), so a failing model or test is a failing task; publishes reformwh://marts.
+dbt_project/target/manifest.json), so a failing model or test is a failing task; publishes reformwh://marts/all.
 Every model is rebuilt from raw, so re-running any run gives the same marts."""
 
 import logging

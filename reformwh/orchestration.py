@@ -45,7 +45,7 @@ _KNOWN_RAW_TABLES = {
         "raw.self_reports__evidence_items", "raw.self_reports__evidence_files",
     ],
 }
-MARTS_ASSET_URI = "reformwh://marts"
+MARTS_ASSET_URI = "reformwh://marts/all"
 ALERT_WEBHOOK_ENV = "REFORMWH_ALERT_WEBHOOK_URL"
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
