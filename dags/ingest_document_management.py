@@ -8,4 +8,5 @@ from airflow.sdk import CronTriggerTimetable
 from reformwh.orchestration import ingestion_dag
 
 dag = ingestion_dag("document_management", dag_id=Path(__file__).stem, doc_md=__doc__,
-                    schedule=CronTriggerTimetable("15 7 * * *", timezone="Asia/Ho_Chi_Minh"))
+                    schedule=CronTriggerTimetable("15 7 * * *", timezone="Asia/Ho_Chi_Minh",
+                                                 run_immediately=True))

@@ -322,7 +322,8 @@ def dbt_task_group(group_id: str = "dbt"):
                                      profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"),
         execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
                                          invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
+                                   should_detach_multiple_parents_tests=True,
                                    emit_datasets=False),
         operator_args={"on_execute_callback": use_warehouse_for_dbt},
     )

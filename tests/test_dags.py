@@ -121,11 +121,10 @@ def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db):
     assert type(condition).__name__ == "AssetAny" and {a.uri for a in condition.objects} == published
     assert {a.uri for a in transform.get_task("publish_marts").outlets} == {"reformwh://marts/all"}
     assert bag.dags["quality"].timetable.asset_condition.uri == "reformwh://marts/all"
-    # the dbt models and their tests are tasks: one run task per model, a test task after each tested model
-    dbt_tasks = [t.task_id for t in transform.tasks if t.task_id.startswith("dbt.")]
-    assert "dbt.reform_province.run" in dbt_tasks
-    assert "dbt.reform_province.test" in dbt_tasks
-    assert "dbt.fct_dossier.run" in dbt_tasks
+    # one task per dbt model, building it and running its tests (`dbt build --select <model>`), after its parents
+    dbt_tasks = {t.task_id: t for t in transform.tasks if t.task_id.startswith("dbt.")}
+    assert "dbt.reform_province_model_build" in dbt_tasks
+    assert "dbt.int_dossiers_deduplicated_model_build" in dbt_tasks["dbt.fct_dossier_model_build"].upstream_task_ids
 
 
 def test_transformation_dag_imports_without_a_manifest(airflow_db, monkeypatch, tmp_path):
