@@ -36,8 +36,10 @@ def _metadata_url(settings: Settings) -> str:
 
 def airflow_env(settings: Settings, metadata_url: str, port: int) -> dict[str, str]:
     home = settings.home / "airflow"
+    bin_dir = str(Path(sys.executable).parent)  # `airflow standalone` starts its components as `airflow …`
     return {
         **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -52,6 +54,8 @@ def airflow_env(settings: Settings, metadata_url: str, port: int) -> dict[str, s
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url.replace("+psycopg://", "+psycopg_async://", 1),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        # Cosmos would post usage metrics to an outside service from every dbt task
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         # the DAGs' tasks find the same warehouse, landing folder and state as this command
         "REFORMWH_HOME": str(settings.home),
         "REFORMWH_LANDING_DIR": str(settings.landing_dir),

@@ -155,7 +155,10 @@ def claimed_files(settings: Settings, source: str, run_id: str) -> Iterator[list
             except FileNotFoundError:
                 continue  # another run took it first
         yield _waiting_files(mine)
-        # reached only when the block succeeded: after a failure the files stay claimed for the retry
+        # reached only when the block succeeded (after a failure the files stay claimed for the retry):
+        # a file the block did not file away goes back to the landing folder, never lost
+        for path in _waiting_files(mine):
+            os.rename(path, _free_name(folder / path.name))
         shutil.rmtree(mine, ignore_errors=True)
 
 

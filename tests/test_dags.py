@@ -55,6 +55,7 @@ def airflow_db(server_url, tmp_path_factory):
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # no usage metrics posted from the tests
     }
     saved = {key: os.environ.get(key) for key in env}
     _configure_airflow(env)
@@ -69,6 +70,14 @@ def airflow_db(server_url, tmp_path_factory):
             os.environ[key] = value
 
 
+@pytest.fixture(scope="module")
+def dbt_manifest():
+    """The manifest the transformation DAG renders from, written as the install step writes it."""
+    from reformwh.dbt import parse_project
+
+    return parse_project()
+
+
 def _dag_bag(folder: Path):
     from airflow.dag_processing.dagbag import DagBag
 
@@ -77,7 +86,7 @@ def _dag_bag(folder: Path):
 
 # -- static checks ---------------------------------------------------------------------------------------
 
-def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db):
+def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db, dbt_manifest):
     from airflow.utils.dag_cycle_tester import check_cycle
 
     assert {p.stem for p in DAG_FILES} >= {f"ingest_{s}" for s in SOURCES} | {"transform", "quality"}
@@ -99,7 +108,7 @@ def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db):
         assert no_retry <= {"check_rejections", "run_quality_suites"}, f"{path.name}: {no_retry}"
 
 
-def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db):
+def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db, dbt_manifest):
     expected = {
         "one_stop_shop": {"reformwh://raw/one_stop_shop__dossiers"},
         "document_management": {"reformwh://raw/document_management__documents",
@@ -164,11 +173,8 @@ def webhook():
 
 
 @pytest.fixture(scope="module")
-def pipeline_env(airflow_db, server_url, tmp_path_factory):
+def pipeline_env(airflow_db, dbt_manifest, server_url, tmp_path_factory):
     """A fresh warehouse database and landing folder, given to the DAGs' tasks through the environment."""
-    from reformwh.dbt import parse_project
-
-    parse_project()  # the manifest, as the install step writes it
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
