@@ -133,7 +133,7 @@ def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db, dbt_manifest
     # one task per dbt model, building it and running its tests (`dbt build --select <model>`), after its parents
     dbt_tasks = {t.task_id: t for t in transform.tasks if t.task_id.startswith("dbt.")}
     assert "dbt.reform_province_model_build" in dbt_tasks
-    assert "dbt.int_dossiers_deduplicated_model_build" in dbt_tasks["dbt.fct_dossier_model_build"].upstream_task_ids
+    assert "dbt.int_dossiers_classified_model_build" in dbt_tasks["dbt.fct_dossier_model_build"].upstream_task_ids
 
 
 def test_transformation_dag_imports_without_a_manifest(airflow_db, monkeypatch, tmp_path):
