@@ -25,7 +25,7 @@ METADATA_DATABASE = "airflow"
 def _metadata_url(settings: Settings) -> str:
     """AIRFLOW__DATABASE__SQL_ALCHEMY_CONN when set, else a database `airflow` beside the warehouse's."""
     if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
-        return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        return os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql://", "postgresql+psycopg://", 1)
     warehouse_url = settings.database_url  # starts the embedded server if needed
     base, _, _ = warehouse_url.partition("?")[0].rpartition("/")
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
@@ -52,7 +52,9 @@ def airflow_env(settings: Settings, metadata_url: str, port: int) -> dict[str, s
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url.replace("+psycopg://", "+psycopg_async://", 1),
+        # psycopg 3 for the async engine too (Airflow would otherwise look for asyncpg, which is not installed)
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC")
+        or metadata_url.replace("+psycopg://", "+psycopg_async://", 1),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         # Cosmos would post usage metrics to an outside service from every dbt task
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -156,7 +158,8 @@ def run(settings: Settings, port: int = 8080, sample_scale: float = 0.1, samples
     def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # SIGINT explicitly too: a shell's background job starts with Ctrl-C ignored
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if not _wait_for_api(port, process):
             print(f"error: Airflow did not answer on port {port}; see {log_path}", file=sys.stderr)
@@ -171,7 +174,10 @@ def run(settings: Settings, port: int = 8080, sample_scale: float = 0.1, samples
         print("\nStopping Airflow…", flush=True)
         return 0
     finally:
+        for sig in previous:  # a second Ctrl-C must not cut the stop short
+            signal.signal(sig, signal.SIG_IGN)
         stop(process, airflow_home)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         left = _processes_of(airflow_home)
         print("Airflow stopped" + (f"; processes left: {left}" if left else ", no process left"), flush=True)
