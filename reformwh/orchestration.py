@@ -163,6 +163,10 @@ def claimed_files(settings: Settings, source: str, run_id: str) -> Iterator[list
 
 
 def _adopt_orphan(claim: Path, mine: Path) -> None:
+    # A run moves files into its claim folder only once it holds the lock, so an empty folder may be a run
+    # that is just starting: leave it alone.
+    if not _waiting_files(claim):
+        return
     try:
         handle = open(claim / ".lock", "a")  # noqa: SIM115 - closed below, after the lock test
     except FileNotFoundError:
