@@ -3,6 +3,7 @@
 
     python3 dev.py demo     # install what is needed, then `reformwh demo` on the embedded warehouse
     python3 dev.py test     # install what is needed, then the test suite
+    python3 dev.py install [UV SYNC OPTIONS]  # only the install (the project image runs this)
     python3 dev.py ARGS...  # any other `reformwh` command, e.g. `python3 dev.py warehouse status`
 
 The install is `uv sync --frozen` from the committed lock file into .venv; uv itself is installed from
@@ -22,7 +23,7 @@ TOOLS = ROOT / ".tools"
 UV_VERSION = "0.13.9"
 
 
-def ensure_environment() -> None:
+def ensure_environment(extra: list[str] = ()) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py must explain itself on an older Python
         sys.exit(f"reformwh needs Python 3.11 or newer (this is {sys.version.split()[0]})")
     uv = TOOLS / "bin" / "uv"
@@ -33,12 +34,18 @@ def ensure_environment() -> None:
                         f"uv=={UV_VERSION}"], check=True)
     print("Installing the locked dependencies into .venv (uv sync --frozen) …", flush=True)
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv")}
-    subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable], cwd=ROOT, env=env,
+    subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable, *extra], cwd=ROOT, env=env,
                    check=True)
+    # The Airflow transformation DAG renders its tasks from dbt's manifest (`reformwh dbt-parse`, no database).
+    if not (ROOT / "dbt_project" / "target" / "manifest.json").exists():
+        subprocess.run([str(ROOT / ".venv" / "bin" / "reformwh"), "dbt-parse"], cwd=ROOT, check=True)
 
 
 def main() -> int:
     args = sys.argv[1:] or ["--help"]
+    if args[0] == "install":  # e.g. the image: `python3 dev.py install --group production --no-dev`
+        ensure_environment(args[1:])
+        return 0
     ensure_environment()
     bin_dir = ROOT / ".venv" / "bin"
     if args[0] == "test":

@@ -7,20 +7,21 @@ Each generation is recorded in reports.report_runs with its figures frozen in re
 
 from __future__ import annotations
 
-from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from reformwh import orchestration
+
 
 @dag(
-    dag_id="report",
+    dag_id=Path(__file__).stem,
     schedule="@daily",
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "reformwh", "retries": 3, "retry_delay": timedelta(minutes=5),
-                  "retry_exponential_backoff": True, "max_retry_delay": timedelta(hours=1)},
+    default_args=orchestration.default_args(),
     params={"period_key": Param(None, type=["null", "string"], description="e.g. 2025-Q1; empty: what is due"),
             "edition": Param("preliminary", enum=["preliminary", "final"])},
     tags=["reformwh", "report"],

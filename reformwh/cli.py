@@ -141,6 +141,19 @@ def cmd_demo(args) -> int:
     return demo.run(_settings(), Path(args.out), scale=args.scale)
 
 
+def cmd_dbt_parse(args) -> int:
+    from reformwh.dbt import parse_project
+
+    print(f"dbt manifest written: {parse_project()}")
+    return 0
+
+
+def cmd_airflow(args) -> int:
+    from reformwh import local_airflow
+
+    return local_airflow.run(_settings(), port=args.port, sample_scale=args.sample_scale, samples=not args.no_samples)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reformwh", description="Administrative-reform reporting warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="output/demo", help="where sample exports go (default output/demo)")
     p.add_argument("--scale", type=float, default=1.0)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("dbt-parse", help="write dbt_project/target/manifest.json (the Airflow DAGs render from it)")
+    p.set_defaults(func=cmd_dbt_parse)
+
+    p = sub.add_parser("airflow", help="run Airflow locally on the embedded warehouse, DAGs unpaused, samples landed")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--sample-scale", type=float, default=0.1, help="size of the sample exports (default 0.1)")
+    p.add_argument("--no-samples", action="store_true", help="do not write sample exports into the landing folder")
+    p.set_defaults(func=cmd_airflow)
 
     args = parser.parse_args(argv)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from reformwh.settings import DBT_PROJECT_DIR, Settings
@@ -40,3 +41,31 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> bool:
     if result.exception:
         print(f"dbt failed: {result.exception}")
     return bool(result.success)
+
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+# `dbt parse` reads the profile but never connects: placeholders do when no warehouse is configured (image build).
+_PARSE_PLACEHOLDERS = {"REFORMWH_DBT_HOST": "localhost", "REFORMWH_DBT_PORT": "5432", "REFORMWH_DBT_USER": "reformwh",
+                       "REFORMWH_DBT_PASSWORD": "", "REFORMWH_DBT_DBNAME": "reformwh"}
+
+
+def parse_project() -> Path:
+    """Write dbt_project/target/manifest.json with `dbt parse` (no database needed). The Airflow transformation
+    DAG renders its tasks from this file (Cosmos LoadMode.DBT_MANIFEST), so the install step, `reformwh airflow`
+    and the image build run this; the file is replaced atomically, so a DAG processor never reads half of it."""
+    import tempfile
+
+    from dbt.cli.main import dbtRunner
+
+    for key, value in _PARSE_PLACEHOLDERS.items():
+        os.environ.setdefault(key, value)
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=MANIFEST_PATH.parent, prefix=".parse-") as scratch:
+        result = dbtRunner().invoke(["--no-use-colors", "--quiet", "parse", "--target-path", scratch,
+                                     "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
+        if not result.success:
+            raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
+        # partial_parse.msgpack lets each Cosmos task's dbt skip most of the parsing
+        os.replace(Path(scratch) / "partial_parse.msgpack", MANIFEST_PATH.parent / "partial_parse.msgpack")
+        os.replace(Path(scratch) / "manifest.json", MANIFEST_PATH)
+    return MANIFEST_PATH

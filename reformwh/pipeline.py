@@ -47,28 +47,27 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
           quiet: bool = False) -> bool:
-    """Load reference data, re-process quarantine against it, then dbt build (models and tests)."""
+    """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants."""
     from reformwh.dbt import run_dbt
 
-    with connect(settings) as conn:
-        ensure_schema(conn)
-        counts = load_reference(conn, settings.reference_dir)
-        progress("reference data loaded from " + str(settings.reference_dir) + ": "
-                 + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    fixed, still = reprocess_quarantine(settings)
-    progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
+    prepare_transform(settings, progress)
     progress("dbt build (models and tests)…")
     args = ["build"] + (["--select", select] if select else [])
     ok = run_dbt(settings, args, quiet=quiet)
-    # after dbt: its tables are new on every build and need their grants again
+    finish_transform(settings, progress)
+    return ok
+
+
+def finish_transform(settings: Settings, progress: Callable[[str], None] = print) -> None:
+    """After dbt (by `build` or the transformation DAG): its tables are new on every build and need their
+    grants again."""
     try:
         logins = grant_roles(settings)
     except psycopg.errors.InsufficientPrivilege as exc:  # a build user without CREATEROLE / ownership
         progress(f"warning: roles and grants not set ({str(exc).strip()}); an administrator can run `reformwh roles`")
-        return ok
+        return
     progress("roles granted (reformwh_bi, reformwh_staff, reformwh_loader, reformwh_transformer)"
              + (f"; login enabled for {', '.join(logins)}" if logins else ""))
-    return ok
 
 
 def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> list[str]:
@@ -79,6 +78,19 @@ def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> 
     with connect(settings) as conn:
         ensure_schema(conn)
         return ensure_roles(conn, passwords)
+
+
+def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
+    """What `build` does before dbt, for the transformation DAG (whose dbt steps are Cosmos tasks): load the
+    reference data and re-process quarantine against it. Returns the reference row counts."""
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        counts = load_reference(conn, settings.reference_dir)
+    progress("reference data loaded from " + str(settings.reference_dir) + ": "
+             + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    fixed, still = reprocess_quarantine(settings)
+    progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
+    return counts
 
 
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
@@ -169,5 +181,5 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "check", "connect", "docs", "grant_roles", "ingest", "purge_personal_data", "report",
-           "reprocess_quarantine", "summary_rows"]
+__all__ = ["build", "check", "connect", "docs", "finish_transform", "grant_roles", "ingest", "prepare_transform",
+           "purge_personal_data", "report", "reprocess_quarantine", "summary_rows"]

@@ -22,6 +22,8 @@ class Settings:
     reference_dir: Path
     header_aliases_file: Path
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Where export files are dropped for the ingestion DAGs, one folder per source; default REFORMWH_HOME/landing.
+    landing_dir_override: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -32,6 +34,8 @@ class Settings:
             database_url_override=env.get("REFORMWH_DATABASE_URL") or None,
             reference_dir=Path(env.get("REFORMWH_REFERENCE_DIR") or DEFAULT_REFERENCE_DIR).expanduser().resolve(),
             header_aliases_file=Path(env.get("REFORMWH_HEADER_ALIASES") or DEFAULT_HEADER_ALIASES),
+            landing_dir_override=Path(env["REFORMWH_LANDING_DIR"]).expanduser().resolve()
+            if env.get("REFORMWH_LANDING_DIR") else None,
         )
 
     @property
@@ -46,6 +50,10 @@ class Settings:
         from reformwh import warehouse
 
         return warehouse.EmbeddedWarehouse(self).ensure_running()
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.landing_dir_override or self.home / "landing"
 
     @property
     def dbt_target_dir(self) -> Path:

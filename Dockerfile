@@ -1,0 +1,23 @@
+# The project image: the CLI, the DAGs and Airflow (every Airflow component of docker-compose.yml runs it).
+# The install is the README's: `python3 dev.py install` = `uv sync --frozen` from uv.lock (here with the
+# production group, Celery, and without the developers' tools), then `reformwh dbt-parse`: the dbt manifest
+# the transformation DAG renders its tasks from is in the image (.dockerignore keeps a stale one out).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONUNBUFFERED=1 \
+    REFORMWH_HOME=/data/home \
+    REFORMWH_LANDING_DIR=/data/landing \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/reformwh/dags \
+    PATH=/opt/reformwh/.venv/bin:$PATH
+
+RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
+    && mkdir -p /opt/reformwh /data/home /data/landing /opt/airflow/logs /opt/airflow/auth \
+    && chown -R 50000:0 /opt/reformwh /data /opt/airflow
+
+WORKDIR /opt/reformwh
+COPY --chown=50000:0 . .
+USER 50000
+RUN python3 dev.py install --group production --no-dev
+
+CMD ["reformwh", "--help"]

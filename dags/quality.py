@@ -1,0 +1,36 @@
+"""Data quality: after each transformation (the Asset reformwh://marts/all), run the suites of `reformwh check`
+(Great Expectations on raw and marts; results recorded in the warehouse); a failing suite fails the task."""
+
+from datetime import datetime
+from pathlib import Path
+
+from airflow.sdk import Asset, dag, task
+
+from reformwh import orchestration
+
+
+@dag(
+    dag_id=Path(__file__).stem,
+    schedule=Asset(orchestration.MARTS_ASSET_URI),
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=orchestration.default_args(),
+    tags=["reformwh", "quality"],
+    doc_md=__doc__,
+)
+def quality():
+    @task(retries=0)  # a failed expectation is a finding about the data: retrying would not change it
+    def run_quality_suites() -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from reformwh import pipeline
+        from reformwh.settings import get_settings
+
+        if not pipeline.check(get_settings()):
+            raise AirflowFailException("data-quality suites failed: the task log lists the failed expectations")
+
+    run_quality_suites()
+
+
+quality()

@@ -1,0 +1,56 @@
+"""`reformwh airflow`: the configuration it gives Airflow, and that stopping it leaves no process behind —
+also one that left the process group. (Starting the real Airflow takes a minute and is tried by hand; see the
+README's "Running Airflow".)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from reformwh import local_airflow
+from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, PROJECT_ROOT, Settings
+
+
+def test_airflow_configuration(tmp_path):
+    settings = Settings(tmp_path / "home", None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES)
+    env = local_airflow.airflow_env(settings, "postgresql+psycopg://u:p@127.0.0.1:5999/airflow", 18080)
+    assert env["AIRFLOW_HOME"] == str(tmp_path / "home" / "airflow")
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
+    assert (env["AIRFLOW__CORE__EXECUTOR"], env["AIRFLOW__CORE__PARALLELISM"], env["AIRFLOW__API__WORKERS"]) == (
+        "LocalExecutor", "4", "1")
+    assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == "postgresql+psycopg_async://u:p@127.0.0.1:5999/airflow"
+    assert env["REFORMWH_LANDING_DIR"] == str(tmp_path / "home" / "landing")
+    # `airflow standalone` starts its components by name: the virtualenv's bin comes first on PATH
+    assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent)
+
+
+_TREE = """
+import subprocess, sys, time
+sleeper = [sys.executable, "-c", "import time; time.sleep(300)"]
+inside = subprocess.Popen(sleeper)
+outside = subprocess.Popen(sleeper, start_new_session=True)  # leaves the process group
+print(inside.pid, outside.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_stop_leaves_no_process(tmp_path):
+    home = tmp_path / "airflow"
+    process = subprocess.Popen([sys.executable, "-c", _TREE], env={"AIRFLOW_HOME": str(home), "PATH": "/usr/bin"},
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    inside, outside = map(int, process.stdout.readline().split())
+    assert sorted(local_airflow._processes_of(home)) == sorted([process.pid, inside, outside])
+    local_airflow.stop(process, home, grace=5)
+    process.stdout.close()
+    assert local_airflow._processes_of(home) == []
+    assert not any(_alive(pid) for pid in (process.pid, inside, outside))
