@@ -19,7 +19,8 @@ CODE_DIRS = ["reformwh", "ingestion", "expectations", "reporting", "dags"]
 # ${VAR} and ${VAR:-default}; `$${VAR}` is compose's escape for the container's own shell
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-[^}]*)?\}")
 # set by reformwh.dbt for dbt's profile, by the test suite, or for developers: not deployment settings
-_INTERNAL = re.compile(r"REFORMWH_(DBT_[A-Z]+|TEST_DATABASE_URL|DEBUG)$")
+# Set by the code for its own child processes, or a prefix (REFORMWH_REPORT_<KEY>), not a deployment's setting
+_INTERNAL = re.compile(r"REFORMWH_(DBT_[A-Z]+|TEST_DATABASE_URL|DEBUG|GX_WAREHOUSE_URL|REPORT)$")
 LONG_RUNNING = ["postgres", "redis", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                 "airflow-triggerer", "airflow-worker", "superset"]
 
