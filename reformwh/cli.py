@@ -101,6 +101,8 @@ def cmd_report(args) -> int:
                             report_date=date.fromisoformat(args.date) if args.date else None, progress=print)
     for path in files:
         print(path.resolve())
+    return 0
+
 
 def cmd_check(args) -> int:
     from reformwh import pipeline

@@ -131,6 +131,10 @@ def stop(process: subprocess.Popen, airflow_home: Path, grace: float = 30) -> No
     for pid in _processes_of(airflow_home):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    # SIGKILL is delivered asynchronously: wait until the stragglers are really gone
+    deadline = time.monotonic() + 10
+    while _processes_of(airflow_home) and time.monotonic() < deadline:
+        time.sleep(0.1)
     process.wait()
 
 

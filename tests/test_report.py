@@ -458,7 +458,7 @@ def test_report_dag_on_demand_and_scheduled(built, tmp_path, monkeypatch):
 
     dag = fresh_dag()
     assert (dag.max_active_runs, dag.catchup, set(dag.tags)) == (1, False, {"reformwh", "report"})
-    assert all(t.retries == 3 and t.owner == "reformwh" for t in dag.tasks)
+    assert all(t.retries == 2 and t.owner == "data-engineering" and t.on_failure_callback for t in dag.tasks)
     assert dag.test(run_conf={"period_key": "2025-Q3", "edition": "final"}).state == "success"
     assert fresh_dag().test(logical_date=pendulum.datetime(2025, 9, 16, tz="Asia/Ho_Chi_Minh")).state == "success"
     runs = query(built, "select edition from reports.report_runs where period_key = '2025-Q3' order by run_id")
