@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 import warnings
@@ -34,6 +35,8 @@ def server_url(tmp_path_factory):
     warehouse = EmbeddedWarehouse(Settings(home, None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES))
     url = warehouse.start()
     yield url
+    if "airflow.settings" in sys.modules:  # Airflow's metadata connections (DAG tests) close before the server
+        sys.modules["airflow.settings"].dispose_orm()
     warehouse.stop()
     shutil.rmtree(home, ignore_errors=True)
 
