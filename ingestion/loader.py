@@ -195,18 +195,28 @@ class Loader:
             self._use(self._choose_contract(path))
         except FileRejected as exc:
             return self._reject(path, sha, size, layout, started_at, str(exc))
+        return self._load_once(path, sha, size, layout, started, started_at,
+                               lambda: self._load_rows(path, sha, size, layout, started_at))
+
+    def _load_once(self, path: Path, sha: str, size: int, layout: Layout, started: float, started_at: datetime,
+                   load_rows) -> LoadResult:
+        """One transaction for a file's content, under a lock on its hash: skipped when that content is loaded
+        already (for the current entity), else `load_rows()`; a FileRejected rolls everything back and leaves
+        only the audit row of the rejection."""
+        contract = self.contract  # the entity the content hash is recorded under
         try:
             with self.conn.transaction():
                 self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
                 row = self.conn.execute(
                     "select load_id from audit.file_loads where source = %s and entity = %s "
                     "and file_sha256 = %s and status = 'loaded'",
-                    [self.source, self.contract.entity, sha],
+                    [self.source, contract.entity, sha],
                 ).fetchone()
                 if row:
                     return LoadResult(path, "already_loaded", load_id=row[0])
-                result = self._load_rows(path, sha, size, layout, started_at)
+                result = load_rows()
         except FileRejected as exc:
+            self._use(contract)
             return self._reject(path, sha, size, layout, started_at, str(exc))
         result.seconds = time.monotonic() - started
         return result
@@ -223,22 +233,8 @@ class Loader:
             submission = open_submission(path, self.limits)
         except FileRejected as exc:
             return self._reject(path, None, 0, layout, started_at, str(exc))
-        sha, size = submission.sha256, len(submission.package)
-        try:
-            with self.conn.transaction():
-                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-                row = self.conn.execute(
-                    "select load_id from audit.file_loads where source = %s and entity = %s "
-                    "and file_sha256 = %s and status = 'loaded'", [self.source, SUBMISSIONS.entity, sha],
-                ).fetchone()
-                if row:
-                    return LoadResult(path, "already_loaded", load_id=row[0])
-                result = self._load_submission_rows(path, submission, layout, started_at)
-        except FileRejected as exc:
-            self._use(SUBMISSIONS)
-            return self._reject(path, sha, size, layout, started_at, str(exc))
-        result.seconds = time.monotonic() - started
-        return result
+        return self._load_once(path, submission.sha256, len(submission.package), layout, started, started_at,
+                               lambda: self._load_submission_rows(path, submission, layout, started_at))
 
     def _load_submission_rows(self, path: Path, submission, layout: Layout, started_at: datetime) -> LoadResult:
         import openpyxl
