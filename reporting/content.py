@@ -1,6 +1,5 @@
 """What the report says, shared by the DOCX and the XLSX: the form II.06a columns, the KPI labels and
-the ranking of units. Figures are the marts' columns; the only arithmetic is the form's own totals of two
-mart counts (received = in the period + carried over; direct and postal) and differences of two rates."""
+the ranking of units. Figures are the marts' columns; the only arithmetic is the difference of two rates."""
 
 from __future__ import annotations
 
@@ -8,11 +7,11 @@ from reporting.data import ReportData
 
 NO_DATA = "chưa có số liệu"
 
-# Form II.06a (Thông tư 01/2023/TT-VPCP): (group, label, value of a mart row)
-FORM_II06A: list[tuple[str, str, object]] = [
-    ("Số hồ sơ tiếp nhận", "Tổng số", lambda r: _sum(r, "received_in_period", "carried_over")),
+# Form II.06a (Thông tư 01/2023/TT-VPCP): (group, label, mart column)
+FORM_II06A: list[tuple[str, str, str]] = [
+    ("Số hồ sơ tiếp nhận", "Tổng số", "received_total"),
     ("Số hồ sơ tiếp nhận", "Trực tuyến", "received_online"),
-    ("Số hồ sơ tiếp nhận", "Trực tiếp và dịch vụ bưu chính", lambda r: _sum(r, "received_direct", "received_postal")),
+    ("Số hồ sơ tiếp nhận", "Trực tiếp và dịch vụ bưu chính", "received_direct_or_postal"),
     ("Số hồ sơ tiếp nhận", "Từ kỳ trước chuyển qua", "carried_over"),
     ("Số hồ sơ đã giải quyết", "Tổng số", "resolved_total"),
     ("Số hồ sơ đã giải quyết", "Trước hạn", "resolved_ahead"),
@@ -58,15 +57,6 @@ REPORT_STATUS_LABELS = {
     "on_time": "đúng hạn", "late": "trễ hạn", "missing": "không gửi", "awaited": "chưa đến hạn, chưa nhận",
     "not_required": "không phải báo cáo",
 }
-
-
-def _sum(row: dict, *columns: str):
-    values = [row.get(c) for c in columns]
-    return None if any(v is None for v in values) else sum(values)
-
-
-def form_value(row: dict, source) -> object:
-    return source(row) if callable(source) else row.get(source)
 
 
 def difference(current, other):

@@ -26,7 +26,6 @@ from reporting.content import (
     REPORT_STATUS_LABELS,
     TARGET_LABELS,
     difference,
-    form_value,
     ranked,
     short_name,
     subject,
@@ -297,7 +296,7 @@ class _Writer:
         province = d.province[d.key]
         _cell_text(values.cells[0], "Toàn tỉnh", bold=True, size=10, align=WD_ALIGN_PARAGRAPH.LEFT)
         for index, (_, _, source) in enumerate(FORM_II06A, start=1):
-            _cell_text(values.cells[index], fmt.count(form_value(province, source)), size=10)
+            _cell_text(values.cells[index], fmt.count(province.get(source)), size=10)
         _paragraph(self.doc, after=3)
 
     def rates_table(self) -> None:
@@ -333,7 +332,7 @@ class _Writer:
         province = d.province[d.key]
         self.heading("Kết quả thực hiện")
         self.subheading("1. Cải cách thủ tục hành chính")
-        received_total = form_value(province, FORM_II06A[0][2])
+        received_total = province.get("received_total")
         self.para(f"Trong kỳ báo cáo (từ {fmt.short_date(d.period['start_date'])} đến "
                   f"{fmt.short_date(d.period['end_date'])}), các cơ quan, đơn vị trên địa bàn tỉnh đã tiếp nhận "
                   f"{fmt.count(received_total)} hồ sơ thủ tục hành chính (trong đó "
@@ -347,8 +346,7 @@ class _Writer:
         self.para("Các tỷ lệ chủ yếu so với kỳ trước và cùng kỳ năm trước:")
         self.rates_table()
         self.comparison_footnote()
-        late, apologised = province["late_total"], province["late_with_apology"]
-        without = None if late is None or apologised is None else late - apologised
+        late, apologised, without = (province[c] for c in ("late_total", "late_with_apology", "late_without_apology"))
         self.para(f"Có {fmt.count(late)} hồ sơ trễ hạn (đã giải quyết quá hạn và đang quá hạn), trong đó "
                   f"{fmt.count(apologised)} hồ sơ đã có phiếu xin lỗi (tỷ lệ {fmt.percent(province['apology_rate'])}); "
                   f"{fmt.count(without)} hồ sơ trễ hạn chưa có văn bản xin lỗi người dân, doanh nghiệp.")

@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reporting.config import ReportConfig
-from reporting.content import DOSSIER_RATES, FORM_II06A, LEVEL_LABELS, NO_DATA, form_value, subject
+from reporting.content import DOSSIER_RATES, FORM_II06A, LEVEL_LABELS, NO_DATA, subject
 from reporting.data import DOCUMENT_COLUMNS, TASK_COLUMNS, ReportData
 
 COUNT_FORMAT = "#,##0"
@@ -42,7 +42,7 @@ def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: list[dic
     sheet.row_dimensions[1].height = 60
     for row_number, row in enumerate(rows, start=2):
         for index, (_, source, number_format) in enumerate(columns, start=1):
-            value = form_value(row, source)
+            value = row.get(source)
             cell = sheet.cell(row=row_number, column=index, value=value)
             cell.font = BODY_FONT
             if number_format:

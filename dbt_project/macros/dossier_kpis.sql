@@ -11,7 +11,7 @@
         'carried_over', 'resolved_total', 'resolved_ahead', 'resolved_on_time', 'resolved_late',
         'resolved_withdrawn_stopped', 'in_progress_total', 'in_progress_overdue', 'in_progress_on_time',
         'late_total', 'late_with_apology', 'rated_total', 'rated_satisfied',
-        'processing_working_days_total'
+        'processing_working_days_total', 'received_total', 'received_direct_or_postal', 'late_without_apology'
     ]) }}
 {%- endmacro %}
 
@@ -59,7 +59,17 @@
     ) as rated_satisfied,
     coalesce(
         sum({{ alias }}.processing_working_days) filter (where {{ alias }}.is_resolved), 0
-    )::bigint as processing_working_days_total
+    )::bigint as processing_working_days_total,
+    {#- the totals of form II.06a and the report: received in the period or carried over; direct or postal;
+        late without an apology letter -#}
+    count(*) filter (where {{ alias }}.is_received_in_period or {{ alias }}.is_carried_over) as received_total,
+    count(*) filter (
+        where {{ alias }}.is_received_in_period and {{ alias }}.channel in (1, 3)
+    ) as received_direct_or_postal,
+    count(*) filter (
+        where (({{ alias }}.is_resolved and {{ alias }}.outcome = 'late') or {{ alias }}.is_in_progress_overdue)
+        and {{ alias }}.apology_issued is not true
+    ) as late_without_apology
 {%- endmacro %}
 
 {#- Rates from count columns, optionally qualified by a relation alias. -#}
