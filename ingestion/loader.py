@@ -9,13 +9,15 @@ all in one transaction, so a crash leaves nothing behind. A rejected file gets o
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import queue
 import re
 import tempfile
+import threading
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +26,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pcsv
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
+from ingestion import binary_copy
 from ingestion.contracts import (
     CONTRACTS,
     EVIDENCE_FILES,
@@ -49,7 +51,7 @@ from ingestion.readers import (
     read_workbook,
 )
 from ingestion.reference import Catalog, UnitRegistry
-from ingestion.schema import copy_columns, ensure_schema, parsed_column
+from ingestion.schema import copy_columns, ensure_schema, raw_columns
 from ingestion.submissions import INFO_SHEET, SUBMISSION_NAME, Limits, find_sheet, open_submission, read_info_sheet
 from ingestion.validation import BatchValidator, Context
 
@@ -92,6 +94,50 @@ class BoundedQueueWriter(QueuedLibpqWriter):
     def __init__(self, cursor):
         super().__init__(cursor)
         self._queue = queue.Queue(maxsize=32)
+
+
+def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
+    """`items`, produced in a helper thread up to `depth` ahead: the next blocks are read, cleaned and validated
+    while this thread encodes and sends the current one (Arrow and NumPy release the GIL as they work).
+    An exception in the helper is raised here; leaving early stops the helper."""
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    break
+            else:
+                put((end, None))
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put((end, exc))
+        finally:
+            getattr(items, "close", lambda: None)()
+
+    helper = threading.Thread(target=produce, name="reformwh-read-ahead", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if item is end:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        helper.join()
 
 
 def extraction_time(path: Path) -> tuple[str | None, str]:
@@ -345,18 +391,20 @@ class Loader:
         contract, load_id = self.contract, result.load_id
         validator = BatchValidator(contract, self._context(extracted_at))
         read = loaded = quarantined = 0
+
+        def checked_batches():
+            for batch in batches:
+                yield batch, validator.check(batch.columns) if batch.num_rows else None
+
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-            cursor = self.conn.cursor()
-            # A writer thread sends to the server while the next block is parsed and validated.
-            with cursor.copy(self._copy_raw_sql(), writer=BoundedQueueWriter(cursor)) as copy:
-                for batch in batches:
+            with self._raw_copy() as copy:
+                for batch, checked in read_ahead(checked_batches()):
                     for place, line, reason in batch.unreadable:
                         spool.write(json.dumps([place, {"line": line}, [reason]], ensure_ascii=False) + "\n")
                     quarantined += len(batch.unreadable)
                     read += batch.num_rows + len(batch.unreadable)
                     if not batch.num_rows:
                         continue
-                    checked = validator.check(batch.columns)
                     for i, reasons in checked.reasons.items():
                         extra = batch.extra[i] if batch.extra else None
                         record = self._record([c[i].as_py() for c in batch.columns], extra)
@@ -380,20 +428,26 @@ class Loader:
             record["extra_columns"] = extra
         return record
 
-    def _copy_raw_sql(self) -> str:
+    @contextmanager
+    def _raw_copy(self):
+        """A binary COPY into the current entity's raw table (ingestion/binary_copy.py says why binary)."""
         contract = self.contract
-        # FORCE_NULL: an empty export cell ("" in our CSV) is stored as NULL, decided by the server.
-        text_columns = ", ".join(f.name for f in contract.fields)
-        return (f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin "
-                f"(format csv, force_null ({text_columns}))")
+        sql = f"copy {contract.raw_table} ({', '.join(copy_columns(contract))}) from stdin (format binary)"
+        cursor = self.conn.cursor()
+        # A writer thread sends to the server while the next block is parsed and validated.
+        with cursor.copy(sql, writer=BoundedQueueWriter(cursor)) as copy:
+            copy.write(binary_copy.SIGNATURE)
+            yield copy
+            copy.write(binary_copy.TRAILER)
 
     def _write_raw(self, copy, batch, checked, validator, load_id: int, source_file: str, extracted_at: str) -> int:
-        """Send the batch's good rows to an open COPY; returns how many."""
-        rows = self._raw_rows(batch, checked, validator, load_id, source_file, extracted_at)
-        buffer = io.BytesIO()
-        pcsv.write_csv(rows, buffer, pcsv.WriteOptions(include_header=False))
-        copy.write(buffer.getbuffer())
-        return rows.num_rows
+        """Send the batch's good rows to an open raw COPY; returns how many."""
+        columns = self._raw_columns(batch, checked, validator, load_id, source_file, extracted_at)
+        if checked.bad.any():
+            good = pa.array(~checked.bad)
+            columns = [c.filter(good) if isinstance(c, pa.Array) else c for c in columns]
+        copy.write(memoryview(binary_copy.encode_rows(columns, self._raw_types)))
+        return int((~checked.bad).sum())
 
     def reprocess_quarantine(self) -> tuple[int, int]:
         """Re-validate open quarantine rows (e.g. after a unit was added to the registry) with the same
@@ -435,7 +489,7 @@ class Loader:
                 if not good:
                     continue
                 load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
-                with conn.cursor().copy(self._copy_raw_sql()) as copy:
+                with self._raw_copy() as copy:
                     self._write_raw(copy, batch, checked, validator, load_id, source_file, extracted)
                 conn.execute("update quarantine.rows set resolved_at = now(), resolved_load_id = %s "
                              "where quarantine_id = any(%s)", [load_id, good])
@@ -446,32 +500,27 @@ class Loader:
                 fixed_total += len(good)
         return fixed_total
 
-    def _raw_rows(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
-                  extracted_at: str) -> pa.Table:
-        """The batch's good rows as the raw table's columns, in COPY order."""
+    def _raw_columns(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
+                     extracted_at: str) -> list[pa.Array | pa.Scalar]:
+        """The batch's rows as the raw table's columns, in COPY order; the lineage is one value per batch."""
         contract = self.contract
-        n = batch.num_rows
-        data = {
-            "load_id": pa.repeat(pa.scalar(load_id, pa.int64()), n),
-            "source_file": pa.repeat(pa.scalar(source_file), n),
-            "source_line": pa.array(batch.places),
-            "extracted_at": pa.repeat(pa.scalar(extracted_at), n),
-        }
-        for f, column in zip(contract.fields, batch.columns, strict=True):
-            data[f.name] = column
-        data["extra_columns"] = pa.array(
-            [json.dumps(e, ensure_ascii=False) if e else None for e in batch.extra] if batch.extra else [None] * n,
-            pa.string(),
+        columns: list[pa.Array | pa.Scalar] = [
+            pa.scalar(load_id, pa.int64()), pa.scalar(source_file), pa.array(batch.places, pa.int32()),
+            pa.scalar(extracted_at),
+        ]
+        columns += batch.columns
+        columns.append(
+            pa.array([json.dumps(e, ensure_ascii=False) if e else None for e in batch.extra], pa.string())
+            if batch.extra else pa.scalar(None, pa.string())
         )
-        for f in contract.fields:
-            if f.parsed:
-                data[parsed_column(f.name)] = checked.parsed[f.name]
+        columns += [checked.parsed[f.name] for f in contract.fields if f.parsed]
         if "applicant_id_number" in validator.index:
-            data["applicant_id_hash"] = validator.keyed_hashes(batch.columns[validator.index["applicant_id_number"]])
-        table = pa.table(data)
-        if checked.bad.any():
-            table = table.filter(pa.array(~checked.bad))
-        return table
+            columns.append(validator.keyed_hashes(batch.columns[validator.index["applicant_id_number"]]))
+        return columns
+
+    @property
+    def _raw_types(self) -> list[str]:
+        return [binary_copy.sql_type_name(t) for name, t in raw_columns(self.contract) if name != "loaded_at"]
 
     def _copy_quarantine(self, spool, load_id: int, source_file: str, extracted_at: str) -> None:
         with self.conn.cursor().copy(

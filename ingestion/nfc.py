@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
+
 NFC_SUSPECTS = (
     "["
     r"\x{300}-\x{34e}\x{350}-\x{36f}\x{374}\x{37e}\x{387}\x{483}-\x{487}\x{591}-\x{5bd}\x{5bf}"
@@ -52,11 +54,27 @@ NFC_SUSPECTS = (
 )
 
 
+# Every suspect is U+0300 or above, so its UTF-8 lead byte is 0xCC or above, and none lies in U+1E00-U+1EFF
+# (lead 0xE1 then 0xB8-0xBB: the precomposed Vietnamese letters). So a scan of a column's bytes tells which
+# columns need the regex at all; tests/test_nfc.py checks both claims against suspects().
+SUSPECT_MIN_LEAD = 0xCC
+
+
+def may_need_nfc(data: np.ndarray) -> bool:
+    """Whether these UTF-8 bytes may hold a suspect character."""
+    high = np.flatnonzero(data >= SUSPECT_MIN_LEAD)
+    if not high.size:
+        return False
+    following = data[np.minimum(high + 1, len(data) - 1)]
+    vietnamese = (data[high] == 0xE1) & (following >= 0xB8) & (following <= 0xBB)
+    return not vietnamese.all()
+
+
 def _escape(cp: int) -> str:
     return "\\x{" + format(cp, "x") + "}"
 
 
-def suspects() -> str:
+def suspect_code_points() -> list[int]:
     need = set()
     for cp in range(0x110000):
         if 0xD800 <= cp <= 0xDFFF:
@@ -71,7 +89,11 @@ def suspects() -> str:
                 need.add(int(parts[1], 16))
     need.update(range(0x1161, 0x1176))
     need.update(range(0x11A8, 0x11C3))
-    ordered = sorted(need)
+    return sorted(need)
+
+
+def suspects() -> str:
+    ordered = suspect_code_points()
     ranges = []
     start = prev = ordered[0]
     for cp in ordered[1:]:

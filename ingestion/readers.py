@@ -24,8 +24,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion.columns import string_buffers
 from ingestion.contracts import Contract
-from ingestion.nfc import NFC_SUSPECTS
+from ingestion.nfc import NFC_SUSPECTS, may_need_nfc
 from ingestion.parsing import excel_serial_to_iso
 
 HEADER_SEARCH_ROWS = 20
@@ -191,17 +192,42 @@ class Batch:
         return len(self.places)
 
 
+def _whitespace_edges() -> tuple[np.ndarray, np.ndarray]:
+    """Per byte value: whether it may be the first / the last byte of a character Arrow's trim removes
+    (every such character is below U+3001; tests/test_nfc.py checks)."""
+    chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
+    trimmed = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
+    first, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    for char, rest in zip(chars, trimmed, strict=True):
+        if rest == "":
+            first[char.encode()[0]] = last[char.encode()[-1]] = True
+    return first, last
+
+
+WHITESPACE_FIRST_BYTE, WHITESPACE_LAST_BYTE = _whitespace_edges()
+
+
 def clean_column(array: pa.Array) -> pa.Array:
-    """Strip surrounding spaces and normalise to NFC; nulls become ''."""
+    """Strip surrounding spaces and normalise to NFC; nulls become ''. A scan of the bytes finds the columns
+    that may need NFC and the values that may need trimming, so most values are left as they are."""
     if array.type != pa.string():
         array = array.cast(pa.string())
     if array.null_count:
         array = pc.fill_null(array, "")
-    if not pc.all(pc.string_is_ascii(array)).as_py():
+    offsets, data = string_buffers(array)
+    if may_need_nfc(data[offsets[0]:offsets[-1]]):
         suspects = pc.match_substring_regex(array, NFC_SUSPECTS)
         if pc.any(suspects).as_py():
             array = pc.replace_with_mask(array, suspects, pc.utf8_normalize(array.filter(suspects), "NFC"))
-    return pc.utf8_trim_whitespace(array)
+            offsets, data = string_buffers(array)
+    filled = offsets[1:] > offsets[:-1]
+    edges = np.zeros(len(array), dtype=bool)
+    edges[filled] = (WHITESPACE_FIRST_BYTE[data[offsets[:-1][filled]]]
+                     | WHITESPACE_LAST_BYTE[data[offsets[1:][filled] - 1]])
+    if not edges.any():
+        return array
+    mask = pa.array(edges)
+    return pc.replace_with_mask(array, mask, pc.utf8_trim_whitespace(array.filter(mask)))
 
 
 def _skippable(cells: list[str]) -> bool:
