@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.columns import fixed_width_chars, string_buffers
+from ingestion.columns import days_from_civil, fixed_width_chars, string_buffers
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 TRAILER = struct.pack("!h", -1)
@@ -36,8 +36,8 @@ def sql_type_name(declaration: str) -> str:
 def encode_rows(columns: list[pa.Array | pa.Scalar], sql_types: list[str]) -> pa.Buffer:
     """The COPY tuples of these columns (arrays of equal length, or a scalar repeated on every row), each
     written as its SQL type. Text: string arrays, '' stored as NULL (raw's convention, as FORCE_NULL did in
-    CSV); timestamp and date: ISO text 'YYYY-MM-DD HH:MM:SS' / 'YYYY-MM-DD'; numbers and booleans: Arrow
-    integers and booleans; numeric: decimal text; jsonb: JSON text."""
+    CSV); timestamp: Arrow timestamps or ISO text 'YYYY-MM-DD HH:MM:SS'; date: ISO text 'YYYY-MM-DD';
+    numbers and booleans: Arrow integers and booleans; numeric: decimal text; jsonb: JSON text."""
     n = next((len(c) for c in columns if isinstance(c, pa.Array)), 0)
     parts: list[pa.Array | pa.Scalar] = [pa.scalar(struct.pack("!h", len(columns)), pa.binary())]
     for column, sql_type in zip(columns, sql_types, strict=True):
@@ -59,6 +59,9 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[pa.Array]:
         values = column.to_numpy(zero_copy_only=False) if column.null_count == 0 else \
             pc.fill_null(column, False if sql_type == "boolean" else 0).to_numpy(zero_copy_only=False)
         return [_fixed(values.astype(_FIXED[sql_type]), _valid(column))]
+    if sql_type == "timestamp" and pa.types.is_timestamp(column.type):
+        micros = pc.fill_null(column.cast(pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
+        return [_fixed((micros - _PG_EPOCH_DAYS * 86_400_000_000).astype(">i8"), _valid(column))]
     if sql_type == "timestamp":
         return [_fixed(_iso_micros(column), _valid(column))]
     if sql_type == "date":
@@ -144,13 +147,7 @@ def _number(digits: np.ndarray, start: int, width: int) -> np.ndarray:
 
 
 def _days_since_pg_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days from 2000-01-01 of proleptic Gregorian dates (H. Hinnant's days_from_civil)."""
-    year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
-    year_of_era = year - era * 400
-    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468 - _PG_EPOCH_DAYS
+    return days_from_civil(year, month, day) - _PG_EPOCH_DAYS
 
 
 def _scatter(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:

@@ -1,5 +1,6 @@
 """NumPy views of Arrow string columns, for the few steps that work on the bytes of every value (fixed-width
-timestamps, the binary COPY encoder): one vectorised pass instead of a chain of string kernels."""
+timestamps, the binary COPY encoder): one vectorised pass instead of a chain of string kernels; and the
+calendar arithmetic they share."""
 
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ def fixed_width_chars(column: pa.Array, rows: np.ndarray, width: int) -> np.ndar
     return data[offsets[:-1][rows, None] + np.arange(width)]
 
 
-def string_array(chars: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """A string array from an (n, width) array of bytes: row i is chars[i] where valid[i], else null."""
-    n, width = chars.shape
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.where(valid, width, 0), out=offsets[1:])
-    data = np.ascontiguousarray(chars[valid]).reshape(-1)
-    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap)
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
+    year = year - (month <= 2)
+    era = np.floor_divide(year, 400)
+    year_of_era = year - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    return era * 146097 + year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year - 719468

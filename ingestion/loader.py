@@ -410,7 +410,7 @@ class Loader:
                         record = self._record([c[i].as_py() for c in batch.columns], extra)
                         spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
                     quarantined += len(checked.reasons)
-                    loaded += self._write_raw(copy, batch, checked, validator, load_id, source_file, extracted_at)
+                    loaded += self._write_raw(copy, batch, checked, load_id, source_file, extracted_at)
             spool.seek(0)
             self._copy_quarantine(spool, load_id, source_file, extracted_at)
         moved = self._quarantine_conflicting_duplicates(load_id)
@@ -440,9 +440,9 @@ class Loader:
             yield copy
             copy.write(binary_copy.TRAILER)
 
-    def _write_raw(self, copy, batch, checked, validator, load_id: int, source_file: str, extracted_at: str) -> int:
+    def _write_raw(self, copy, batch, checked, load_id: int, source_file: str, extracted_at: str) -> int:
         """Send the batch's good rows to an open raw COPY; returns how many."""
-        columns = self._raw_columns(batch, checked, validator, load_id, source_file, extracted_at)
+        columns = self._raw_columns(batch, checked, load_id, source_file, extracted_at)
         if checked.bad.any():
             good = pa.array(~checked.bad)
             columns = [c.filter(good) if isinstance(c, pa.Array) else c for c in columns]
@@ -490,7 +490,7 @@ class Loader:
                     continue
                 load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
                 with self._raw_copy() as copy:
-                    self._write_raw(copy, batch, checked, validator, load_id, source_file, extracted)
+                    self._write_raw(copy, batch, checked, load_id, source_file, extracted)
                 conn.execute("update quarantine.rows set resolved_at = now(), resolved_load_id = %s "
                              "where quarantine_id = any(%s)", [load_id, good])
                 result = LoadResult(Path(source_file), "reprocessed", load_id=load_id, rows_read=len(good),
@@ -500,7 +500,7 @@ class Loader:
                 fixed_total += len(good)
         return fixed_total
 
-    def _raw_columns(self, batch, checked, validator: BatchValidator, load_id: int, source_file: str,
+    def _raw_columns(self, batch, checked, load_id: int, source_file: str,
                      extracted_at: str) -> list[pa.Array | pa.Scalar]:
         """The batch's rows as the raw table's columns, in COPY order; the lineage is one value per batch."""
         contract = self.contract
@@ -514,8 +514,8 @@ class Loader:
             if batch.extra else pa.scalar(None, pa.string())
         )
         columns += [checked.parsed[f.name] for f in contract.fields if f.parsed]
-        if "applicant_id_number" in validator.index:
-            columns.append(validator.keyed_hashes(batch.columns[validator.index["applicant_id_number"]]))
+        if checked.id_hash is not None:
+            columns.append(checked.id_hash)
         return columns
 
     @property

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.columns import fixed_width_chars, string_array, string_buffers
+from ingestion.columns import days_from_civil, fixed_width_chars, string_buffers
 from ingestion.contracts import (
     DOCUMENTS,
     DOSSIERS,
@@ -49,9 +49,10 @@ class Context:
 
 @dataclass
 class Checked:
-    parsed: dict[str, pa.Array]  # by field name; ISO text for timestamps
+    parsed: dict[str, pa.Array]  # by field name; Arrow timestamps for times, ISO text for dates
     bad: np.ndarray  # bool per row
     reasons: dict[int, list[str]]  # row index -> reasons, for the bad rows
+    id_hash: pa.Array | None = None  # keyed hash of the applicant's ID number, where the entity has one
 
 
 def _np(mask: pa.Array) -> np.ndarray:
@@ -62,18 +63,18 @@ def _np(mask: pa.Array) -> np.ndarray:
 FIXED_WIDTH_FORMS = ["DD/MM/YYYY hh:mm:ss", "DD/MM/YYYY hh:mm", "DD/MM/YYYY", "YYYY-MM-DD hh:mm:ss", "YYYY-MM-DD",
                      "YYYYMMDDhhmmss"]
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-_ISO_LAYOUT = "YYYY-MM-DD hh:mm:ss"
+TIMESTAMP = pa.timestamp("us")  # parsed event times: local wall-clock time, as the raw column stores it
+_DAY_US = 86_400_000_000
 
 
 def fixed_width_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
-    """ISO 'YYYY-MM-DD HH:MM:SS' for values in one of FIXED_WIDTH_FORMS with a real date and time, else null.
-    The same results as ingestion.parsing for those forms, without a Python call per value: the bytes of
-    the values of each form's width are checked and rearranged as NumPy arrays."""
+    """Timestamps for values in one of FIXED_WIDTH_FORMS with a real date and time, else null. The same
+    results as ingestion.parsing for those forms, without a Python call per value: the bytes of the values
+    of each form's width are checked and turned into numbers as NumPy arrays."""
     n = len(column)
     lengths = np.diff(string_buffers(column)[0])
-    iso = np.zeros((n, len(_ISO_LAYOUT)), dtype=np.uint8)
+    micros = np.zeros(n, dtype=np.int64)
     done = np.zeros(n, dtype=bool)
-    default_clock = np.frombuffer(b"23:59:59" if end_of_day else b"00:00:00", dtype=np.uint8)
     for form in FIXED_WIDTH_FORMS:
         rows = np.flatnonzero((lengths == len(form)) & ~done)
         if not rows.size:
@@ -82,27 +83,32 @@ def fixed_width_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
         digit = np.array([c in "YMDhms" for c in form])
         literal = np.frombuffer(form.encode(), dtype=np.uint8)[~digit]
         shaped = (chars[:, digit] - ord("0") <= 9).all(axis=1) & (chars[:, ~digit] == literal).all(axis=1)
-        rows, chars = rows[shaped], chars[shaped]
-        out = np.empty((len(rows), len(_ISO_LAYOUT)), dtype=np.uint8)
-        out[:] = np.frombuffer(_ISO_LAYOUT.replace("hh:mm:ss", "00:00:00").encode(), dtype=np.uint8)
-        if "h" not in form:  # a date alone: 00:00:00 for a receipt, 23:59:59 for everything else
-            out[:, 11:] = default_clock
-        for part in ("YYYY", "MM", "DD", "hh", "mm", "ss"):
-            if part in form:
-                at, to = form.index(part), _ISO_LAYOUT.index(part)
-                out[:, to:to + len(part)] = chars[:, at:at + len(part)]
-        digits = out.astype(np.int32) - ord("0")
-        year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
-        month, day = digits[:, 5] * 10 + digits[:, 6], digits[:, 8] * 10 + digits[:, 9]
-        hour, minute, second = (digits[:, i] * 10 + digits[:, i + 1] for i in (11, 14, 17))
+        rows, digits = rows[shaped], chars[shaped].astype(np.int64) - ord("0")
+
+        def number(part: str, digits=digits, form=form) -> np.ndarray:
+            at = form.index(part)
+            value = digits[:, at]
+            for i in range(at + 1, at + len(part)):
+                value = value * 10 + digits[:, i]
+            return value
+
+        year, month, day = number("YYYY"), number("MM"), number("DD")
+        if "h" in form:
+            hour, minute = number("hh"), number("mm")
+            second = number("ss") if "s" in form else 0
+        else:  # a date alone: 00:00:00 for a receipt, 23:59:59 for everything else
+            hour, minute, second = (23, 59, 59) if end_of_day else (0, 0, 0)
         leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
         month_ok = (month >= 1) & (month <= 12)
         days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
         valid = month_ok & (day >= 1) & (day <= days) & (year >= 1) & (hour < 24) & (minute < 60) & (second < 60)
         # An impossible date (31/02) gets no value here: the per-value parser words why.
-        iso[rows[valid]] = out[valid]
-        done[rows[valid]] = True
-    return string_array(iso, done)
+        rows = rows[valid]
+        clock = (hour * 3600 + minute * 60 + second) * 1_000_000
+        micros[rows] = (days_from_civil(year, month, day) * _DAY_US + clock)[valid]
+        done[rows] = True
+    bitmap = None if done.all() else pa.py_buffer(np.packbits(done, bitorder="little"))
+    return pa.Array.from_buffers(TIMESTAMP, n, [bitmap, pa.py_buffer(micros)])
 
 
 class Problems:
@@ -158,7 +164,10 @@ class BatchValidator:
                 lambda i, h=f.header, t=text[f.name], e=errors: f"{h}: '{t[i].as_py()}' {e[i].as_py()}",
             )
         self.row_rules(self, text, parsed, problems)
-        return problems.result(parsed)
+        checked = problems.result(parsed)
+        if "applicant_id_number" in text:
+            checked.id_hash = self.keyed_hashes(text["applicant_id_number"])
+        return checked
 
     def _parse_timestamps(self, column: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
         """Timestamps in the common fixed-width forms are parsed column-wise; the rest (other spellings,
@@ -168,7 +177,7 @@ class BatchValidator:
         if not pc.any(rest).as_py():
             return parsed, pa.nulls(len(column), pa.string())
         values, errors = self._parse_column(pc.if_else(rest, column, ""), PARSERS[kind], pa.string())
-        return pc.coalesce(parsed, values), errors
+        return pc.coalesce(parsed, values.cast(TIMESTAMP)), errors
 
     @staticmethod
     def _parse_column(column: pa.Array, parse: Callable, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Array]:
@@ -226,7 +235,7 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
     completed = pc.is_in(status, pa.array([9, 10], pa.int16()))
     closed = pc.is_in(status, pa.array([7, 8], pa.int16()))
     end = pc.if_else(completed, pc.coalesce(finished, returned),
-                     pc.if_else(closed, pc.coalesce(finished, refused), pa.scalar(None, pa.string())))
+                     pc.if_else(closed, pc.coalesce(finished, refused), pa.scalar(None, TIMESTAMP)))
     terminal = pc.or_(completed, closed)
     problems.add(
         pc.and_(terminal, pc.is_null(end)),
@@ -245,7 +254,7 @@ def unit_valid_on_record_date(v: BatchValidator, text: dict, record_date: pa.Arr
     """The unit code must be in the registry and valid on the record's own date (receipt, document date,
     assignment)."""
     units = text["unit_code"]
-    day = pc.fill_null(pc.utf8_slice_codeunits(record_date, 0, 10), "")
+    day = pc.fill_null(pc.cast(record_date, pa.date32()).cast(pa.string()), "")
     unit_on_day = pc.binary_join_element_wise(units, day, "\x1f")
     registry = v.context.units
 
@@ -262,12 +271,14 @@ def unit_valid_on_record_date(v: BatchValidator, text: dict, record_date: pa.Arr
 
 def events_not_after_extraction(v: BatchValidator, text: dict, parsed: dict, names, problems: Problems) -> None:
     extracted = v.context.extracted_at
+    extracted_at = pa.scalar(extracted).cast(TIMESTAMP)
+    extracted_day = extracted_at.cast(pa.date32())
     for name in names:
-        column, header, value = text[name], v.header(name), parsed[name]
+        column, header, value = text[name], v.header(name), parsed[name].cast(TIMESTAMP)
         # A date alone is compared by day: "finished 16/06" in an export taken at 08:00 on 16/06 is fine.
         has_time = pc.greater(pc.utf8_length(column), 10)  # every accepted form with a time is longer
-        after = pc.if_else(has_time, pc.greater(value, extracted),
-                           pc.greater(pc.utf8_slice_codeunits(value, 0, 10), extracted[:10]))
+        after = pc.if_else(has_time, pc.greater(value, extracted_at),
+                           pc.greater(pc.cast(value, pa.date32()), extracted_day))
         problems.add(
             after,
             lambda i, c=column, h=header: f"{h}: '{c[i].as_py()}' is after the file's extraction time {extracted}",

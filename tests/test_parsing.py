@@ -19,7 +19,7 @@ VALUES = [
 
 @pytest.mark.parametrize(("end_of_day", "parse"), [(False, receipt_time), (True, event_time)])
 def test_fixed_width_forms_match_the_reference_parser(end_of_day, parse):
-    got = fixed_width_timestamps(pa.array(VALUES), end_of_day).to_pylist()
+    got = [str(v) if v is not None else None for v in fixed_width_timestamps(pa.array(VALUES), end_of_day).to_pylist()]
     for text, value in zip(VALUES, got, strict=True):
         try:
             expected = parse(text) if text else None
