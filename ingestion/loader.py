@@ -17,6 +17,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,49 @@ class LoadResult:
         for warning in self.warnings:
             text += f"\n          warning: {warning}"
         return text
+
+
+class KeyRepeats:
+    """Whether a key may repeat among the rows a file loads, from a 64-bit hash of each key: most files have
+    none, and then the database need not group the whole load by key to find out. 8 bytes a row, up to
+    MAX_ROWS rows; beyond that, or when two hashes match, the answer is 'maybe' and the database decides."""
+
+    MAX_ROWS = 8_000_000
+
+    def __init__(self, key_indexes):
+        self.key_indexes = list(key_indexes)
+        self.hashes: list[np.ndarray] | None = []
+        self.rows = 0
+
+    def add(self, columns: list[pa.Array], loaded: np.ndarray) -> None:
+        if self.hashes is None:
+            return
+        self.rows += int(loaded.sum())
+        if self.rows > self.MAX_ROWS:
+            self.hashes = None
+            return
+        mask = pa.array(loaded)
+        values = [columns[i].filter(mask).to_pylist() for i in self.key_indexes]
+        keys = values[0] if len(values) == 1 else zip(*values, strict=True)
+        self.hashes.append(np.fromiter(map(hash, keys), dtype=np.int64, count=len(values[0])))
+
+    def may_repeat(self) -> bool:
+        if self.hashes is None:
+            return True
+        hashes = np.sort(np.concatenate(self.hashes)) if self.hashes else np.zeros(0, dtype=np.int64)
+        return bool((hashes[1:] == hashes[:-1]).any())
+
+
+# Hashes files while they load (hashlib lets go of the GIL on large blocks).
+HASHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reformwh-hash")
+
+
+class _LoadedMeanwhile(Exception):
+    """Another loader committed the same content while this one loaded it: roll this load back."""
+
+    def __init__(self, load_id: int):
+        super().__init__(load_id)
+        self.load_id = load_id
 
 
 class BoundedQueueWriter(QueuedLibpqWriter):
@@ -235,37 +279,56 @@ class Loader:
             return self._load_submission(path, started, started_at)
         if not path.is_file():
             return self._reject(path, None, 0, Layout("unknown"), started_at, f"{path}: no such file")
-        sha, size = file_sha256(path)
+        size = path.stat().st_size
         layout = Layout(path.suffix.lower().lstrip(".") or "unknown")
         try:
             self._use(self._choose_contract(path))
         except FileRejected as exc:
-            return self._reject(path, sha, size, layout, started_at, str(exc))
+            return self._reject(path, file_sha256(path)[0], size, layout, started_at, str(exc))
+        if self._loaded_with_size(size):  # this content may be loaded already: know before loading it
+            sha: str | Future = file_sha256(path)[0]
+        else:  # it cannot be: hash the file while it loads, instead of reading it twice in a row
+            sha = HASHER.submit(lambda: file_sha256(path)[0])
         return self._load_once(path, sha, size, layout, started, started_at,
                                lambda: self._load_rows(path, sha, size, layout, started_at))
 
-    def _load_once(self, path: Path, sha: str, size: int, layout: Layout, started: float, started_at: datetime,
-                   load_rows) -> LoadResult:
+    def _loaded_with_size(self, size: int) -> bool:
+        return self.conn.execute(
+            "select exists (select from audit.file_loads where source = %s and entity = %s and file_bytes = %s "
+            "and status = 'loaded')", [self.source, self.contract.entity, size],
+        ).fetchone()[0]
+
+    def _load_once(self, path: Path, sha: str | Future, size: int, layout: Layout, started: float,
+                   started_at: datetime, load_rows) -> LoadResult:
         """One transaction for a file's content, under a lock on its hash: skipped when that content is loaded
         already (for the current entity), else `load_rows()`; a FileRejected rolls everything back and leaves
-        only the audit row of the rejection."""
+        only the audit row of the rejection. A hash still being computed (a Future) is checked by `load_rows`
+        once the rows are in: a loader that committed the same content meanwhile wins, and this load is rolled
+        back."""
         contract = self.contract  # the entity the content hash is recorded under
         try:
             with self.conn.transaction():
-                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-                row = self.conn.execute(
-                    "select load_id from audit.file_loads where source = %s and entity = %s "
-                    "and file_sha256 = %s and status = 'loaded'",
-                    [self.source, contract.entity, sha],
-                ).fetchone()
-                if row:
-                    return LoadResult(path, "already_loaded", load_id=row[0])
+                if isinstance(sha, str) and (loaded := self._lock_content(sha)):
+                    return LoadResult(path, "already_loaded", load_id=loaded)
                 result = load_rows()
         except FileRejected as exc:
             self._use(contract)
-            return self._reject(path, sha, size, layout, started_at, str(exc))
+            return self._reject(path, sha if isinstance(sha, str) else sha.result(), size, layout, started_at,
+                                str(exc))
+        except _LoadedMeanwhile as exc:
+            return LoadResult(path, "already_loaded", load_id=exc.load_id)
         result.seconds = time.monotonic() - started
         return result
+
+    def _lock_content(self, sha: str) -> int | None:
+        """Take the transaction's lock on a content hash; the load that holds that content, if any."""
+        self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
+        row = self.conn.execute(
+            "select load_id from audit.file_loads where source = %s and entity = %s "
+            "and file_sha256 = %s and status = 'loaded'",
+            [self.source, self.contract.entity, sha],
+        ).fetchone()
+        return row[0] if row else None
 
     # -- self-report submissions ---------------------------------------------------------------------
     def _load_submission(self, path: Path, started: float, started_at: datetime) -> LoadResult:
@@ -369,7 +432,7 @@ class Loader:
                 "package_bytes": str(len(submission.package)), "workbook_name": submission.workbook_name}
 
     # -- internals -----------------------------------------------------------------------------------
-    def _load_rows(self, path: Path, sha: str, size: int, layout: Layout, started_at: datetime) -> LoadResult:
+    def _load_rows(self, path: Path, sha: str | Future, size: int, layout: Layout, started_at: datetime) -> LoadResult:
         extracted_at, origin = extraction_time(path)
         if extracted_at is None:
             extracted_at = started_at.strftime("%Y-%m-%d %H:%M:%S")
@@ -382,6 +445,10 @@ class Loader:
             result.warnings.append(
                 "columns outside the contract kept in raw.extra_columns: " + ", ".join(layout.extra_columns)
             )
+        if isinstance(sha, Future):  # hashed while loading: lock and check before this load's audit row
+            sha = sha.result()
+            if loaded := self._lock_content(sha):
+                raise _LoadedMeanwhile(loaded)
         self._audit(result, path, sha, size, layout, extracted_at, origin, started_at, "loaded")
         return result
 
@@ -390,11 +457,15 @@ class Loader:
         the rows whose key repeats with different content; fill the result's counts."""
         contract, load_id = self.contract, result.load_id
         validator = BatchValidator(contract, self._context(extracted_at))
+        keys = KeyRepeats([f.name for f in contract.fields].index(k) for k in contract.key)
         read = loaded = quarantined = 0
 
         def checked_batches():
             for batch in batches:
-                yield batch, validator.check(batch.columns) if batch.num_rows else None
+                checked = validator.check(batch.columns) if batch.num_rows else None
+                if checked is not None:
+                    keys.add(batch.columns, ~checked.bad)
+                yield batch, checked
 
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             with self._raw_copy() as copy:
@@ -413,7 +484,7 @@ class Loader:
                     loaded += self._write_raw(copy, batch, checked, load_id, source_file, extracted_at)
             spool.seek(0)
             self._copy_quarantine(spool, load_id, source_file, extracted_at)
-        moved = self._quarantine_conflicting_duplicates(load_id)
+        moved = self._quarantine_conflicting_duplicates(load_id) if keys.may_repeat() else 0
         result.rows_read = read
         result.rows_loaded = loaded - moved
         result.rows_quarantined = quarantined + moved

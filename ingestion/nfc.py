@@ -61,13 +61,12 @@ SUSPECT_MIN_LEAD = 0xCC
 
 
 def may_need_nfc(data: np.ndarray) -> bool:
-    """Whether these UTF-8 bytes may hold a suspect character."""
-    high = np.flatnonzero(data >= SUSPECT_MIN_LEAD)
-    if not high.size:
+    """Whether these UTF-8 bytes may hold a suspect character: whole-array counts, no per-byte index."""
+    high = np.count_nonzero(data >= SUSPECT_MIN_LEAD)
+    if not high:
         return False
-    following = data[np.minimum(high + 1, len(data) - 1)]
-    vietnamese = (data[high] == 0xE1) & (following >= 0xB8) & (following <= 0xBB)
-    return not vietnamese.all()
+    vietnamese = np.count_nonzero((data[:-1] == 0xE1) & (data[1:] - np.uint8(0xB8) <= 3))
+    return high != vietnamese
 
 
 def _escape(cp: int) -> str:

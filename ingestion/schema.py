@@ -5,6 +5,8 @@ Created idempotently by every command that needs them, so an empty database need
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 
 from ingestion.contracts import CONTRACTS, PARSED_SQL_TYPE, Contract
@@ -129,7 +131,27 @@ create index if not exists quality_results_by_run on audit.quality_results (run_
 """
 
 
+def expected_relations() -> list[str]:
+    """Every table, index and sequence the DDL below creates, schema-qualified (DDL of any other kind must be
+    added here too, or ensure_schema will not run it on an existing warehouse)."""
+    names = re.findall(r"create (?:table|sequence) if not exists ([\w.]+)", COMMON_DDL)
+    names += [f"{schema}.{index}" for index, schema in
+              re.findall(r"create (?:unique )?index if not exists (\w+)\s+on (\w+)\.", COMMON_DDL)]
+    for contracts in CONTRACTS.values():
+        for contract in contracts:
+            schema, table = contract.raw_table.split(".")
+            names += [contract.raw_table, f"{schema}.{table}_load"]
+    return names
+
+
 def ensure_schema(conn: psycopg.Connection) -> None:
+    # Usually all there: then no DDL at all, because CREATE INDEX IF NOT EXISTS still waits for a lock on its
+    # table, i.e. for any load in progress to commit.
+    with conn.transaction():
+        missing = conn.execute("select count(*) from unnest(%s::text[]) as r(name) where to_regclass(name) is null",
+                               [expected_relations()]).fetchone()[0]
+    if not missing:
+        return
     with conn.transaction():
         # Serialise concurrent first runs: CREATE ... IF NOT EXISTS is not safe against a race.
         conn.execute("select pg_advisory_xact_lock(hashtext('reformwh.ingestion.schema'))")

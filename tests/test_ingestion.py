@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import signal
 import subprocess
@@ -312,7 +313,9 @@ def test_personal_data_stays_in_raw_and_the_id_is_hashed_with_the_key(ref_settin
     path = write_csv(tmp_path / "ho_so_20250616.csv", [row("P-1"), row("P-2")])
     ingest(ref_settings, path)
     hashes = query(ref_settings, "select distinct applicant_id_hash from raw.one_stop_shop__dossiers")
-    assert len(hashes) == 1 and "044090001234" not in hashes[0][0] and len(hashes[0][0]) == 32
+    # keyed BLAKE2b-128 in hex: the same function on every load, or distinct applicants stop matching
+    expected = hashlib.blake2b(b"044090001234", key=ref_settings.pii_hash_key, digest_size=16).hexdigest()
+    assert hashes == [(expected,)]
 
 
 def test_a_reference_folder_with_a_dangling_successor_is_refused_with_its_line(tmp_path):
@@ -324,3 +327,30 @@ def test_a_reference_folder_with_a_dangling_successor_is_refused_with_its_line(t
         handle.write("000.41.09.H99,UBND xã Mẫu Bắc,commune,000.00.41.H99,2020-01-01,2025-06-30,000.41.99.H99,true\n")
     with pytest.raises(ReferenceError, match=r"units.csv: line 8: successor_code '000.41.99.H99' is not a unit"):
         read_reference(tmp_path)
+
+
+def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, tmp_path, monkeypatch):
+    """The hash of a file no loaded file matches in size is computed while the file loads; both loaders are
+    held until both have read their rows, so the second finds the first's load only at the end."""
+    import threading
+
+    from ingestion import loader as loader_module
+
+    path = write_csv(tmp_path / "ho_so_20250616.csv", [row("C-1"), row("C-2")])
+    both_loading = threading.Barrier(2, timeout=30)
+    real_sha256 = loader_module.file_sha256
+
+    def held_sha256(p):
+        both_loading.wait()
+        return real_sha256(p)
+
+    monkeypatch.setattr(loader_module, "file_sha256", held_sha256)
+    results = []
+    threads = [threading.Thread(target=lambda: results.extend(ingest(ref_settings, path))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status for r in results) == ["already_loaded", "loaded"]
+    assert query(ref_settings, "select count(*), count(distinct load_id) from raw.one_stop_shop__dossiers") == [(2, 1)]
+    assert query(ref_settings, "select count(*) from audit.file_loads where status = 'loaded'") == [(1,)]
