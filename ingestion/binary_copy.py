@@ -58,14 +58,14 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[pa.Array]:
     if sql_type in _FIXED:
         values = column.to_numpy(zero_copy_only=False) if column.null_count == 0 else \
             pc.fill_null(column, False if sql_type == "boolean" else 0).to_numpy(zero_copy_only=False)
-        return [_fixed(values.astype(_FIXED[sql_type]), _valid(column))]
+        return _fixed(values.astype(_FIXED[sql_type]), _valid(column))
     if sql_type == "timestamp" and pa.types.is_timestamp(column.type):
         micros = pc.fill_null(column.cast(pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
-        return [_fixed((micros - _PG_EPOCH_DAYS * 86_400_000_000).astype(">i8"), _valid(column))]
+        return _fixed((micros - _PG_EPOCH_DAYS * 86_400_000_000).astype(">i8"), _valid(column))
     if sql_type == "timestamp":
-        return [_fixed(_iso_micros(column), _valid(column))]
+        return _fixed(_iso_micros(column), _valid(column))
     if sql_type == "date":
-        return [_fixed(_iso_days(column), _valid(column))]
+        return _fixed(_iso_days(column), _valid(column))
     if sql_type == "numeric":
         return [_per_distinct(column, lambda text: _with_length(_numeric(text)))]
     raise ValueError(f"no binary COPY encoding for SQL type '{sql_type}'")
@@ -76,9 +76,8 @@ def _encode_scalar(value, sql_type: str) -> bytes:
         return NULL
     if sql_type in ("text", "jsonb"):
         return _with_length((b"\x01" if sql_type == "jsonb" else b"") + value.encode())
-    array = pa.array([value])
-    [field] = _encode_column(array, sql_type)
-    return field[0].as_py()
+    return b"".join(part[0].as_py() if isinstance(part, pa.Array) else part.as_py()
+                    for part in _encode_column(pa.array([value]), sql_type))
 
 
 def _with_length(payload: bytes) -> bytes:
@@ -91,33 +90,41 @@ def _valid(column: pa.Array) -> np.ndarray | None:
 
 def _variable(column: pa.Array, prefix: bytes) -> list[pa.Array]:
     """Text-like values as two join parts: the lengths, then the bytes ('' and NULL both as NULL)."""
-    values = column.cast(pa.binary()) if column.type != pa.binary() else column
-    lengths = pc.fill_null(pc.binary_length(values), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = column.view(pa.binary()) if column.type == pa.string() else column.cast(pa.binary())
+    offsets, _ = string_buffers(values)
+    lengths = np.diff(offsets)
+    valid = _valid(values)
+    if valid is not None:
+        lengths[~valid] = 0
+        values = pc.fill_null(values, b"")
     lengths = np.where(lengths == 0, -1, lengths + len(prefix)).astype(">i4")
-    length_part = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4), len(values), [None, pa.py_buffer(lengths)])
     if prefix:
         values = pc.if_else(pa.array(lengths > 0), pc.binary_join_element_wise(prefix, values, b""), b"")
-    return [length_part.cast(pa.binary()), pc.fill_null(values, b"")]
+    return [_fixed_width_binary(lengths), values]
 
 
-def _fixed(values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
-    """Fixed-width big-endian values as one join part of `length + bytes`, just -1 where NULL."""
+def _fixed_width_binary(values: np.ndarray) -> pa.Array:
+    """A binary array whose element i is the bytes of values[i] (a join part, without copying)."""
     n, width = len(values), values.dtype.itemsize
+    offsets = np.arange(0, n * width + 1, width, dtype=np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
+
+
+def _fixed(values: np.ndarray, valid: np.ndarray | None) -> list[pa.Array | pa.Scalar]:
+    """Fixed-width big-endian values as join parts: the length (one value for all rows) and the bytes; where
+    some are NULL, one part of `length + bytes`, just -1 where NULL."""
+    n, width = len(values), values.dtype.itemsize
+    if valid is None or valid.all():
+        return [pa.scalar(struct.pack("!i", width), pa.binary()), _fixed_width_binary(np.ascontiguousarray(values))]
     record = np.empty((n, 4 + width), dtype=np.uint8)
     record[:, :4] = np.frombuffer(struct.pack("!i", width), dtype=np.uint8)
     record[:, 4:] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
-    lengths = np.full(n, 4 + width, dtype=np.int32)
-    if valid is not None and not valid.all():
-        record[~valid, :4] = 0xFF
-        keep = np.ones_like(record, dtype=bool)
-        keep[~valid, 4:] = False
-        lengths[~valid] = 4
-        data = record[keep]
-    else:
-        data = record.reshape(-1)
+    record[~valid, :4] = 0xFF
+    keep = np.ones_like(record, dtype=bool)
+    keep[~valid, 4:] = False
     offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    np.cumsum(np.where(valid, 4 + width, 4), out=offsets[1:])
+    return [pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(record[keep])])]
 
 
 def _per_distinct(column: pa.Array, encode: Callable[[str], bytes]) -> pa.Array:
