@@ -17,8 +17,11 @@ def string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fixed_width_chars(column: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
-    """The bytes of the given rows, all `width` long, as an (len(rows), width) array."""
+    """The bytes of the given rows (in order, each exactly `width` long) as an (len(rows), width) array; a view
+    of the column's data when the other rows are empty (the usual case: a column written in one form)."""
     offsets, data = string_buffers(column)
+    if offsets[-1] - offsets[0] == width * len(rows):  # the rows' bytes are all the bytes there are
+        return data[offsets[0]:offsets[-1]].reshape(len(rows), width)
     return data[offsets[:-1][rows, None] + np.arange(width)]
 
 

@@ -83,11 +83,13 @@ def fixed_width_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
         digit = np.array([c in "YMDhms" for c in form])
         literal = np.frombuffer(form.encode(), dtype=np.uint8)[~digit]
         shaped = (chars[:, digit] - ord("0") <= 9).all(axis=1) & (chars[:, ~digit] == literal).all(axis=1)
-        rows, digits = rows[shaped], chars[shaped].astype(np.int64) - ord("0")
+        if not shaped.all():
+            rows, chars = rows[shaped], chars[shaped]
+        digits = chars.astype(np.int32) - ord("0")
 
         def number(part: str, digits=digits, form=form) -> np.ndarray:
             at = form.index(part)
-            value = digits[:, at]
+            value = digits[:, at].astype(np.int64)
             for i in range(at + 1, at + len(part)):
                 value = value * 10 + digits[:, i]
             return value
@@ -197,7 +199,9 @@ class BatchValidator:
                 values.append(None)
                 errors.append(str(exc))
         indices = encoded.indices
-        return (pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices))
+        if not any(errors):
+            return pa.array(values, arrow_type).take(indices), pa.nulls(len(column), pa.string())
+        return pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices)
 
     def per_distinct(self, column: pa.Array, function: Callable[[str], bool]) -> np.ndarray:
         encoded = pc.dictionary_encode(column)
