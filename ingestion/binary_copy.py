@@ -39,20 +39,52 @@ def encode_rows(columns: list[pa.Array | pa.Scalar], sql_types: list[str]) -> pa
     CSV); timestamp: Arrow timestamps or ISO text 'YYYY-MM-DD HH:MM:SS'; date: ISO text 'YYYY-MM-DD';
     numbers and booleans: Arrow integers and booleans; numeric: decimal text; jsonb: JSON text."""
     n = next((len(c) for c in columns if isinstance(c, pa.Array)), 0)
-    parts: list[pa.Array | pa.Scalar] = [pa.scalar(struct.pack("!h", len(columns)), pa.binary())]
-    for column, sql_type in zip(columns, sql_types, strict=True):
-        if isinstance(column, pa.Scalar):
-            parts.append(pa.scalar(_encode_scalar(column.as_py(), sql_type), pa.binary()))
-        else:
-            parts += _encode_column(column, sql_type)
     if n == 0:
         return pa.py_buffer(b"")
-    tuples = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
+    parts: list[Part] = [struct.pack("!h", len(columns))]
+    for column, sql_type in zip(columns, sql_types, strict=True):
+        if isinstance(column, pa.Scalar):
+            parts.append(_encode_scalar(column.as_py(), sql_type))
+        else:
+            parts += _encode_column(column, sql_type)
+    tuples = pc.binary_join_element_wise(*_merge_runs(parts, n), pa.scalar(b"", pa.binary()))
     offsets = np.frombuffer(tuples.buffers()[1], dtype=np.int32, count=n + 1, offset=4 * tuples.offset)
     return tuples.buffers()[2][offsets[0]:offsets[-1]]
 
 
-def _encode_column(column: pa.Array, sql_type: str) -> list[pa.Array]:
+# A part of every tuple: the same bytes on every row, an (n, width) array of bytes per row, or an Arrow
+# binary array (variable width).
+Part = bytes | np.ndarray | pa.Array
+
+
+def _merge_runs(parts: list[Part], n: int) -> list[pa.Array | pa.Scalar]:
+    """The parts as join arguments, each run of constant and fixed-width parts made one: the join costs
+    about the same for every argument of every row, however short."""
+    merged: list[pa.Array | pa.Scalar] = []
+    run: list[bytes | np.ndarray] = []
+
+    def close_run() -> None:
+        if all(isinstance(p, bytes) for p in run):
+            merged.append(pa.scalar(b"".join(run), pa.binary()))
+        else:
+            matrix = np.concatenate([np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p)))
+                                     if isinstance(p, bytes) else p for p in run], axis=1)
+            merged.append(_fixed_width_binary(matrix))
+        run.clear()
+
+    for part in parts:
+        if isinstance(part, pa.Array):
+            if run:
+                close_run()
+            merged.append(part)
+        else:
+            run.append(part)
+    if run:
+        close_run()
+    return merged
+
+
+def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
     if sql_type in ("text", "jsonb"):
         return _variable(column, b"\x01" if sql_type == "jsonb" else b"")
     if sql_type in _FIXED:
@@ -76,8 +108,8 @@ def _encode_scalar(value, sql_type: str) -> bytes:
         return NULL
     if sql_type in ("text", "jsonb"):
         return _with_length((b"\x01" if sql_type == "jsonb" else b"") + value.encode())
-    return b"".join(part[0].as_py() if isinstance(part, pa.Array) else part.as_py()
-                    for part in _encode_column(pa.array([value]), sql_type))
+    return b"".join(part if isinstance(part, bytes) else part[0].as_py() if isinstance(part, pa.Array)
+                    else part[0].tobytes() for part in _encode_column(pa.array([value]), sql_type))
 
 
 def _with_length(payload: bytes) -> bytes:
@@ -88,8 +120,8 @@ def _valid(column: pa.Array) -> np.ndarray | None:
     return None if column.null_count == 0 else column.is_valid().to_numpy(zero_copy_only=False)
 
 
-def _variable(column: pa.Array, prefix: bytes) -> list[pa.Array]:
-    """Text-like values as two join parts: the lengths, then the bytes ('' and NULL both as NULL)."""
+def _variable(column: pa.Array, prefix: bytes) -> list[Part]:
+    """Text-like values as two parts: the lengths, then the bytes ('' and NULL both as NULL)."""
     values = column.view(pa.binary()) if column.type == pa.string() else column.cast(pa.binary())
     offsets, _ = string_buffers(values)
     lengths = np.diff(offsets)
@@ -100,25 +132,27 @@ def _variable(column: pa.Array, prefix: bytes) -> list[pa.Array]:
     lengths = np.where(lengths == 0, -1, lengths + len(prefix)).astype(">i4")
     if prefix:
         values = pc.if_else(pa.array(lengths > 0), pc.binary_join_element_wise(prefix, values, b""), b"")
-    return [_fixed_width_binary(lengths), values]
+    return [lengths.view(np.uint8).reshape(-1, 4), values]
 
 
-def _fixed_width_binary(values: np.ndarray) -> pa.Array:
-    """A binary array whose element i is the bytes of values[i] (a join part, without copying)."""
-    n, width = len(values), values.dtype.itemsize
+def _fixed_width_binary(matrix: np.ndarray) -> pa.Array:
+    """A binary array whose element i is the bytes of row i of an (n, width) array."""
+    n, width = matrix.shape
     offsets = np.arange(0, n * width + 1, width, dtype=np.int32)
-    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(values)])
+    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets),
+                                                        pa.py_buffer(np.ascontiguousarray(matrix))])
 
 
-def _fixed(values: np.ndarray, valid: np.ndarray | None) -> list[pa.Array | pa.Scalar]:
-    """Fixed-width big-endian values as join parts: the length (one value for all rows) and the bytes; where
-    some are NULL, one part of `length + bytes`, just -1 where NULL."""
+def _fixed(values: np.ndarray, valid: np.ndarray | None) -> list[Part]:
+    """Fixed-width big-endian values: the length and the bytes; where some are NULL, one variable-width part
+    of `length + bytes`, just -1 where NULL."""
     n, width = len(values), values.dtype.itemsize
+    as_bytes = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
     if valid is None or valid.all():
-        return [pa.scalar(struct.pack("!i", width), pa.binary()), _fixed_width_binary(np.ascontiguousarray(values))]
+        return [struct.pack("!i", width), as_bytes]
     record = np.empty((n, 4 + width), dtype=np.uint8)
     record[:, :4] = np.frombuffer(struct.pack("!i", width), dtype=np.uint8)
-    record[:, 4:] = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
+    record[:, 4:] = as_bytes
     record[~valid, :4] = 0xFF
     keep = np.ones_like(record, dtype=bool)
     keep[~valid, 4:] = False
