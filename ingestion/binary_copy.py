@@ -64,12 +64,19 @@ def _merge_runs(parts: list[Part], n: int) -> list[pa.Array | pa.Scalar]:
     run: list[bytes | np.ndarray] = []
 
     def close_run() -> None:
-        if all(isinstance(p, bytes) for p in run):
+        # Constants at either end of a run stay scalars (free to the join); the rest becomes one array.
+        arrays = [i for i, p in enumerate(run) if not isinstance(p, bytes)]
+        if not arrays:
             merged.append(pa.scalar(b"".join(run), pa.binary()))
         else:
-            matrix = np.concatenate([np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p)))
-                                     if isinstance(p, bytes) else p for p in run], axis=1)
-            merged.append(_fixed_width_binary(matrix))
+            first, last = arrays[0], arrays[-1]
+            if first:
+                merged.append(pa.scalar(b"".join(run[:first]), pa.binary()))
+            middle = [np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p))) if isinstance(p, bytes) else p
+                      for p in run[first:last + 1]]
+            merged.append(_fixed_width_binary(middle[0] if len(middle) == 1 else np.concatenate(middle, axis=1)))
+            if last + 1 < len(run):
+                merged.append(pa.scalar(b"".join(run[last + 1:]), pa.binary()))
         run.clear()
 
     for part in parts:

@@ -220,10 +220,12 @@ def clean_column(array: pa.Array) -> pa.Array:
         if pc.any(suspects).as_py():
             array = pc.replace_with_mask(array, suspects, pc.utf8_normalize(array.filter(suspects), "NFC"))
             offsets, data = string_buffers(array)
-    filled = offsets[1:] > offsets[:-1]
-    edges = np.zeros(len(array), dtype=bool)
-    edges[filled] = (WHITESPACE_FIRST_BYTE[data[offsets[:-1][filled]]]
-                     | WHITESPACE_LAST_BYTE[data[offsets[1:][filled] - 1]])
+    if not data.size:
+        return array
+    starts, ends = offsets[:-1], offsets[1:]
+    # (an empty value reads a neighbour's byte here; the `ends > starts` leaves it out)
+    edges = ((WHITESPACE_FIRST_BYTE[data[np.minimum(starts, data.size - 1)]]
+              | WHITESPACE_LAST_BYTE[data[np.maximum(ends - 1, 0)]]) & (ends > starts))
     if not edges.any():
         return array
     mask = pa.array(edges)

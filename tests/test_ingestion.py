@@ -336,6 +336,10 @@ def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, 
 
     from ingestion import loader as loader_module
 
+    from ingestion.schema import ensure_schema
+
+    with pipeline.connect(ref_settings) as conn:  # as on any warehouse but a brand-new one
+        ensure_schema(conn)
     path = write_csv(tmp_path / "ho_so_20250616.csv", [row("C-1"), row("C-2")])
     both_loading = threading.Barrier(2, timeout=30)
     real_sha256 = loader_module.file_sha256
