@@ -11,6 +11,7 @@ mapping, validation, quarantine, COPY into raw, audit), the ratio b/a, the loade
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -49,11 +50,8 @@ print(json.dumps({"seconds": seconds, "loaded": result.rows_loaded, "quarantined
 def settle(url: str) -> None:
     """CHECKPOINT, so that each timed load starts with no dirty pages of the one before it to write out
     (skipped where the role may not checkpoint)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            conn.execute("checkpoint")
-        except psycopg.errors.InsufficientPrivilege:
-            pass
+    with psycopg.connect(url, autocommit=True) as conn, contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+        conn.execute("checkpoint")
 
 
 def main() -> None:

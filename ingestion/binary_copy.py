@@ -1,9 +1,10 @@
 """PostgreSQL's binary COPY format, built a whole column at a time with Arrow and NumPy.
 
-Why binary: in CSV the server parses every value again (timestamps are the dearest), and on a two-core
-machine the server's share of a load is what limits ingestion. In binary the server only copies values
-in. Nothing here runs Python per row: each field becomes a binary array of `length + bytes` (length -1 for
-NULL) and one element-wise join of all the fields gives each tuple; the join's data buffer is the stream.
+Why binary: from CSV the server parses every value again (timestamps are the dearest); from binary it only
+copies values in. For a million dossier rows that is about 2.9 s of server CPU instead of 4.3 s, on the
+same cores the loader needs (bench/bench_ingest.py). Nothing here runs Python per row: each field becomes
+a binary array of `length + bytes` (length -1 for NULL) and one element-wise join of all the fields gives
+each tuple; the join's data buffer is the stream.
 
 Format (PostgreSQL docs, "COPY — Binary Format"): a signature and flags, then per tuple an int16 field
 count and per field an int32 length and the value in the type's binary send form, then an int16 -1.

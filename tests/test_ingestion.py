@@ -335,7 +335,6 @@ def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, 
     import threading
 
     from ingestion import loader as loader_module
-
     from ingestion.schema import ensure_schema
 
     with pipeline.connect(ref_settings) as conn:  # as on any warehouse but a brand-new one

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from reformwh import local_airflow
@@ -49,7 +50,11 @@ def test_stop_leaves_no_process(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", _TREE], env={"AIRFLOW_HOME": str(home), "PATH": "/usr/bin"},
                                stdout=subprocess.PIPE, text=True, start_new_session=True)
     inside, outside = map(int, process.stdout.readline().split())
-    assert sorted(local_airflow._processes_of(home)) == sorted([process.pid, inside, outside])
+    tree = sorted([process.pid, inside, outside])
+    deadline = time.monotonic() + 10  # a child just started may not show its environment at once
+    while sorted(local_airflow._processes_of(home)) != tree and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(local_airflow._processes_of(home)) == tree
     local_airflow.stop(process, home, grace=5)
     process.stdout.close()
     assert local_airflow._processes_of(home) == []
