@@ -121,9 +121,11 @@ class Problems:
         self.items: list[tuple[np.ndarray, Callable[[int], str]]] = []
 
     def add(self, mask, message: Callable[[int], str]) -> None:
-        mask = mask if isinstance(mask, np.ndarray) else _np(mask)
-        if mask.any():
-            self.items.append((mask, message))
+        if isinstance(mask, np.ndarray):
+            if mask.any():
+                self.items.append((mask, message))
+        elif pc.any(mask).as_py():  # on Arrow's packed bits: most rules fail no row
+            self.items.append((_np(mask), message))
 
     def result(self, parsed: dict[str, pa.Array]) -> Checked:
         bad = np.zeros(self.n, dtype=bool)
