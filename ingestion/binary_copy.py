@@ -112,7 +112,7 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
 
 
 def _encode_scalar(value, sql_type: str) -> bytes:
-    if value is None or value == "" and sql_type in ("text", "jsonb"):
+    if value is None or (value == "" and sql_type in ("text", "jsonb")):
         return NULL
     if sql_type in ("text", "jsonb"):
         return _with_length((b"\x01" if sql_type == "jsonb" else b"") + value.encode())
