@@ -129,11 +129,14 @@ def _valid(column: pa.Array) -> np.ndarray | None:
 
 
 def _variable(column: pa.Array, prefix: bytes) -> list[Part]:
-    """Text-like values as two parts: the lengths, then the bytes ('' and NULL both as NULL)."""
+    """Text-like values as two parts: the lengths, then the bytes ('' and NULL both as NULL). Values all of
+    one width (codes, ID numbers, hashes) are a fixed-width part, which the join merges with its neighbours."""
     values = column.view(pa.binary()) if column.type == pa.string() else column.cast(pa.binary())
-    offsets, _ = string_buffers(values)
+    offsets, data = string_buffers(values)
     lengths = np.diff(offsets)
     valid = _valid(values)
+    if valid is None and not prefix and lengths.size and lengths[0] and (lengths == lengths[0]).all():
+        return [struct.pack("!i", lengths[0]), data[offsets[0]:offsets[-1]].reshape(-1, lengths[0])]
     if valid is not None:
         lengths[~valid] = 0
         values = pc.fill_null(values, b"")
