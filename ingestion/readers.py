@@ -223,9 +223,11 @@ def clean_column(array: pa.Array) -> pa.Array:
     if not data.size:
         return array
     starts, ends = offsets[:-1], offsets[1:]
-    # (an empty value reads a neighbour's byte here; the `ends > starts` leaves it out)
-    edges = ((WHITESPACE_FIRST_BYTE[data[np.minimum(starts, data.size - 1)]]
-              | WHITESPACE_LAST_BYTE[data[np.maximum(ends - 1, 0)]]) & (ends > starts))
+    edges = WHITESPACE_FIRST_BYTE.take(data.take(starts, mode="clip"))
+    edges |= WHITESPACE_LAST_BYTE.take(data.take(ends - 1, mode="clip"))
+    if not edges.any():
+        return array
+    edges &= ends > starts  # an empty value read a neighbour's byte above
     if not edges.any():
         return array
     mask = pa.array(edges)

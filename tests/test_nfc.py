@@ -38,3 +38,11 @@ def test_every_whitespace_character_is_below_the_scanned_range():
 def test_trimming_finds_every_kind_of_surrounding_space():
     values = ["\u00a0Hộ tịch\u3000", "\tx\r\n", "Lý lịch\u2003", "\u1680a", "ễ", "a b", "", "  "]
     assert clean_column(pa.array(values)).to_pylist() == [v.strip() for v in values]
+
+
+def test_trimming_reads_the_right_bytes_around_empty_values_and_in_slices():
+    values = ["", " a", "", "b\u00a0", None, "c", ""]
+    expected = ["" if v is None else v.strip() for v in values]
+    assert clean_column(pa.array(values)).to_pylist() == expected
+    assert clean_column(pa.array(["x "] + values + [" y"])[1:-1]).to_pylist() == expected
+    assert clean_column(pa.array(["", "", ""])).to_pylist() == ["", "", ""]
