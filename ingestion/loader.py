@@ -31,6 +31,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
 from ingestion import binary_copy
+from ingestion.columns import string_buffers
 from ingestion.contracts import (
     CONTRACTS,
     EVIDENCE_FILES,
@@ -108,15 +109,42 @@ class KeyRepeats:
             self.hashes = None
             return
         mask = pa.array(loaded)
-        values = [columns[i].filter(mask).to_pylist() for i in self.key_indexes]
-        keys = values[0] if len(values) == 1 else zip(*values, strict=True)
-        self.hashes.append(np.fromiter(map(hash, keys), dtype=np.int64, count=len(values[0])))
+        combined = None
+        for i in self.key_indexes:
+            hashes = _string_hashes(columns[i].filter(mask))
+            combined = hashes if combined is None else combined * _GOLDEN ^ hashes
+        self.hashes.append(combined.view(np.int64))
 
     def may_repeat(self) -> bool:
         if self.hashes is None:
             return True
         hashes = np.sort(np.concatenate(self.hashes)) if self.hashes else np.zeros(0, dtype=np.int64)
         return bool((hashes[1:] == hashes[:-1]).any())
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # odd, so multiplying by it loses no bits
+
+
+def _string_hashes(column: pa.Array) -> np.ndarray:
+    """A 64-bit hash (uint64) of each value, eight bytes at a time with NumPy; it depends on the value alone,
+    not on the others in the column."""
+    offsets, data = string_buffers(column)
+    lengths = np.diff(offsets)
+    width = int(lengths.max()) if lengths.size else 0
+    uniform = bool(width) and (lengths == width).all()  # the usual case: dossier codes are all one width
+    padded = np.zeros((len(column), -(-width // 8) * 8), dtype=np.uint8)
+    if uniform:
+        padded[:, :width] = data[offsets[0]:offsets[-1]].reshape(-1, width)
+    elif width:
+        rows = np.repeat(np.arange(len(column)), lengths)
+        padded[rows, np.arange(rows.size) - np.repeat(offsets[:-1] - offsets[0], lengths)] = \
+            data[offsets[0]:offsets[-1]]
+    hashes = lengths.astype(np.uint64)
+    for i, word in enumerate(padded.view(np.uint64).T):
+        mixed = (hashes ^ word) * _GOLDEN
+        mixed ^= mixed >> np.uint64(29)
+        hashes = mixed if uniform else np.where(lengths > 8 * i, mixed, hashes)
+    return hashes
 
 
 # Hashes files while they load (hashlib lets go of the GIL on large blocks).

@@ -11,10 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import openpyxl
+import pyarrow as pa
 import pytest
 
 from ingestion.contracts import DOSSIERS
+from ingestion.loader import KeyRepeats
 from reformwh import pipeline
 from tests.conftest import SAMPLES, query
 
@@ -357,3 +360,16 @@ def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, 
     assert sorted(r.status for r in results) == ["already_loaded", "loaded"]
     assert query(ref_settings, "select count(*), count(distinct load_id) from raw.one_stop_shop__dossiers") == [(2, 1)]
     assert query(ref_settings, "select count(*) from audit.file_loads where status = 'loaded'") == [(1,)]
+
+
+def test_a_key_repeated_across_blocks_is_seen_whatever_the_widths_beside_it():
+    """The key hashes depend on each value alone: a block of one-width codes and a block of mixed widths
+    hash the same code alike (two-column keys too, as tasks have)."""
+    keys = KeyRepeats([0, 1])
+    keys.add([pa.array(["T-0001", "T-0002"]), pa.array(["U1", "U1"])], np.ones(2, dtype=bool))
+    keys.add([pa.array(["T-1", "T-0002-extra-long-code"]), pa.array(["U1", "U2"])], np.ones(2, dtype=bool))
+    assert not keys.may_repeat()
+    keys.add([pa.array(["T-0003", "T-0002"]), pa.array(["U2", "U1"])], np.array([True, False]))
+    assert not keys.may_repeat()  # the repeated row was not loaded
+    keys.add([pa.array(["T-0002"]), pa.array(["U1"])], np.ones(1, dtype=bool))
+    assert keys.may_repeat()
