@@ -51,6 +51,7 @@ from ingestion.readers import (
     load_aliases,
     open_batches,
     read_workbook,
+    reject_undecodable,
 )
 from ingestion.reference import Catalog, UnitRegistry
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
@@ -467,7 +468,11 @@ class Loader:
         load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
         layout, batches = open_batches(path, self.header_map)
         result = LoadResult(path, "loaded", load_id=load_id)
-        self._copy_entity(batches, result, path.name, extracted_at)
+        try:
+            self._copy_entity(batches, result, path.name, extracted_at)
+        except (UnicodeDecodeError, psycopg.errors.CharacterNotInRepertoire):
+            reject_undecodable(path, layout)  # delimited text is checked for UTF-8 where it is decoded
+            raise
         result.rows_skipped = layout.rows_skipped
         if layout.extra_columns:
             result.warnings.append(

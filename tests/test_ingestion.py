@@ -177,6 +177,20 @@ def test_undecodable_line_is_located_mid_file(ref_settings, tmp_path):
     assert raw_rows(ref_settings) == [] and query(ref_settings, "select count(*) from quarantine.rows") == [(0,)]
 
 
+@pytest.mark.parametrize("column", ["Chủ hồ sơ", "Trạng thái", "STT", "Ghi chú"])
+def test_an_undecodable_value_rejects_the_file_wherever_it_is_decoded(ref_settings, tmp_path, column):
+    """Arrow does not check UTF-8 as it reads: the server checks the text loaded into raw, Python the values
+    it parses or keeps as extra columns, the reader the columns nothing else reads (STT)."""
+    headers = ["STT"] + HEADERS + ["Ghi chú"]
+    rows = [row(f"U-{i}", STT=str(i), Ghi_chú="") for i in range(30)]
+    rows[25][column] = "BAD"  # past the lines read to find the header, which are decoded as they are read
+    path = write_csv(tmp_path / "bad_20250616.csv", rows, headers=headers, encoding="utf-8")
+    path.write_bytes(path.read_bytes().replace(b"BAD", b"\xd0\xe2t"))  # Windows-1258 bytes
+    [result] = ingest(ref_settings, path)
+    assert result.status == "rejected" and "line 27" in result.message and "UTF-8" in result.message
+    assert raw_rows(ref_settings) == [] and query(ref_settings, "select count(*) from quarantine.rows") == [(0,)]
+
+
 def test_missing_required_column_and_repeated_header_reject_the_file(ref_settings, tmp_path):
     headers = [h for h in HEADERS if h != "Mã đơn vị"]
     write_csv(tmp_path / "missing_20250616.csv", [row("X-1")], headers=headers)
