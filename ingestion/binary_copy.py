@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -53,31 +54,49 @@ def encode_rows(columns: list[pa.Array | pa.Scalar], sql_types: list[str]) -> pa
     return tuples.buffers()[2][offsets[0]:offsets[-1]]
 
 
-# A part of every tuple: the same bytes on every row, an (n, width) array of bytes per row, or an Arrow
-# binary array (variable width).
-Part = bytes | np.ndarray | pa.Array
+@dataclass
+class Nullable:
+    """Fixed-width values of which some are NULL: per row `length + bytes`, or just -1 where NULL."""
+
+    values: np.ndarray  # (n, width) bytes
+    valid: np.ndarray  # (n,) bool
+
+
+# A part of every tuple: the same bytes on every row, an (n, width) array of bytes per row, fixed-width
+# values of which some are NULL, or an Arrow binary array (variable width).
+Part = bytes | np.ndarray | Nullable | pa.Array
 
 
 def _merge_runs(parts: list[Part], n: int) -> list[pa.Array | pa.Scalar]:
     """The parts as join arguments, each run of constant and fixed-width parts made one: the join costs
-    about the same for every argument of every row, however short."""
+    about the same for every argument of every row, however short. Within a run, the stretch from its first
+    to its last part with NULLs becomes one variable-width argument (the parsed event times, side by side)."""
     merged: list[pa.Array | pa.Scalar] = []
-    run: list[bytes | np.ndarray] = []
+    run: list[bytes | np.ndarray | Nullable] = []
+
+    def close_fixed(fixed: list[bytes | np.ndarray]) -> None:
+        # Constants at either end stay scalars (free to the join); the rest becomes one array.
+        arrays = [i for i, p in enumerate(fixed) if not isinstance(p, bytes)]
+        if not arrays:
+            if fixed:
+                merged.append(pa.scalar(b"".join(fixed), pa.binary()))
+            return
+        first, last = arrays[0], arrays[-1]
+        if first:
+            merged.append(pa.scalar(b"".join(fixed[:first]), pa.binary()))
+        middle = [_rows(p, n) for p in fixed[first:last + 1]]
+        merged.append(_fixed_width_binary(middle[0] if len(middle) == 1 else np.concatenate(middle, axis=1)))
+        if last + 1 < len(fixed):
+            merged.append(pa.scalar(b"".join(fixed[last + 1:]), pa.binary()))
 
     def close_run() -> None:
-        # Constants at either end of a run stay scalars (free to the join); the rest becomes one array.
-        arrays = [i for i, p in enumerate(run) if not isinstance(p, bytes)]
-        if not arrays:
-            merged.append(pa.scalar(b"".join(run), pa.binary()))
+        nullable = [i for i, p in enumerate(run) if isinstance(p, Nullable)]
+        if not nullable:
+            close_fixed(run)
         else:
-            first, last = arrays[0], arrays[-1]
-            if first:
-                merged.append(pa.scalar(b"".join(run[:first]), pa.binary()))
-            middle = [np.broadcast_to(np.frombuffer(p, dtype=np.uint8), (n, len(p))) if isinstance(p, bytes) else p
-                      for p in run[first:last + 1]]
-            merged.append(_fixed_width_binary(middle[0] if len(middle) == 1 else np.concatenate(middle, axis=1)))
-            if last + 1 < len(run):
-                merged.append(pa.scalar(b"".join(run[last + 1:]), pa.binary()))
+            close_fixed(run[:nullable[0]])
+            merged.append(_compacted(run[nullable[0]:nullable[-1] + 1], n))
+            close_fixed(run[nullable[-1] + 1:])
         run.clear()
 
     for part in parts:
@@ -90,6 +109,39 @@ def _merge_runs(parts: list[Part], n: int) -> list[pa.Array | pa.Scalar]:
     if run:
         close_run()
     return merged
+
+
+def _rows(part: bytes | np.ndarray, n: int) -> np.ndarray:
+    return np.broadcast_to(np.frombuffer(part, dtype=np.uint8), (n, len(part))) if isinstance(part, bytes) else part
+
+
+def _compacted(parts: list[bytes | np.ndarray | Nullable], n: int) -> pa.Array:
+    """Side-by-side parts, some with NULLs, as one variable-width array: the rows of all their bytes, less the
+    value bytes of the NULLs. Dropped four bytes at a time where every NULL's bytes are whole aligned words
+    (timestamps, dates, integers), else a byte at a time."""
+    blocks, drops, start = [], [], 0
+    for part in parts:
+        if isinstance(part, Nullable):
+            width = part.values.shape[1]
+            length = np.where(part.valid, width, -1).astype(">i4").view(np.uint8).reshape(n, 4)
+            blocks += [length, part.values]
+            drops.append((start + 4, width, ~part.valid))
+            start += 4 + width
+        else:
+            blocks.append(_rows(part, n))
+            start += blocks[-1].shape[1]
+    record = np.concatenate(blocks, axis=1)
+    lengths = np.full(n, start, dtype=np.int32)
+    for _, width, null in drops:
+        lengths -= null * np.int32(width)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    step = 4 if start % 4 == 0 and all(at % 4 == 0 and width % 4 == 0 for at, width, _ in drops) else 1
+    keep = np.ones((n, start // step), dtype=bool)
+    for at, width, null in drops:
+        keep[null, at // step:(at + width) // step] = False
+    data = (record.view(np.uint32) if step == 4 else record)[keep]
+    return pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
@@ -155,21 +207,12 @@ def _fixed_width_binary(matrix: np.ndarray) -> pa.Array:
 
 
 def _fixed(values: np.ndarray, valid: np.ndarray | None) -> list[Part]:
-    """Fixed-width big-endian values: the length and the bytes; where some are NULL, one variable-width part
-    of `length + bytes`, just -1 where NULL."""
+    """Fixed-width big-endian values: the length and the bytes, or a Nullable part where some are NULL."""
     n, width = len(values), values.dtype.itemsize
     as_bytes = np.ascontiguousarray(values).view(np.uint8).reshape(n, width)
     if valid is None or valid.all():
         return [struct.pack("!i", width), as_bytes]
-    record = np.empty((n, 4 + width), dtype=np.uint8)
-    record[:, :4] = np.frombuffer(struct.pack("!i", width), dtype=np.uint8)
-    record[:, 4:] = as_bytes
-    record[~valid, :4] = 0xFF
-    keep = np.ones_like(record, dtype=bool)
-    keep[~valid, 4:] = False
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.where(valid, 4 + width, 4), out=offsets[1:])
-    return [pa.BinaryArray.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(record[keep])])]
+    return [Nullable(as_bytes, valid)]
 
 
 def _per_distinct(column: pa.Array, encode: Callable[[str], bytes]) -> pa.Array:

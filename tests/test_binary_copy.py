@@ -53,3 +53,24 @@ def test_every_type_round_trips_through_the_server(settings):
 
 def test_no_rows_is_an_empty_stream():
     assert encode_rows([pa.array([], pa.string()), pa.scalar(1, pa.int64())], ["text", "bigint"]).size == 0
+
+
+def test_values_with_nulls_side_by_side_round_trip(settings):
+    """Fixed-width values with NULLs next to each other are sent as one argument, their NULLs' bytes dropped a
+    word at a time when every width is a multiple of four (here), a byte at a time otherwise (above)."""
+    columns = [
+        ("a", "timestamp", pa.array(["2025-01-02 03:04:05", None, None, "2024-02-29 00:00:00", None])),
+        ("b", "date", pa.array([None, "2025-06-30", None, "2025-07-01", None])),
+        ("c", "bigint", pa.array([7, None, None, -7, 1 << 40], pa.int64())),
+        ("d", "integer", pa.array([None, 5, None, None, -1], pa.int32())),
+        ("e", "text", pa.array(["x", "yy", "", "zzz", None])),
+    ]
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("create table aligned (row_no serial, " + ", ".join(f"{n} {t}" for n, t, _ in columns) + ")")
+        with conn.cursor().copy(f"copy aligned ({', '.join(n for n, _, _ in columns)}) from stdin (format binary)"
+                                ) as copy:
+            copy.write(SIGNATURE + bytes(encode_rows([c for _, _, c in columns], [t for _, t, _ in columns])) + TRAILER)
+        rows = conn.execute("select a::text, b::text, c, d, e from aligned order by row_no").fetchall()
+    assert rows == [("2025-01-02 03:04:05", None, 7, None, "x"), (None, "2025-06-30", None, 5, "yy"),
+                    (None, None, None, None, None), ("2024-02-29 00:00:00", "2025-07-01", -7, None, "zzz"),
+                    (None, None, 1 << 40, -1, None)]
