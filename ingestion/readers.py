@@ -192,19 +192,26 @@ class Batch:
         return len(self.places)
 
 
-def _whitespace_edges() -> tuple[np.ndarray, np.ndarray]:
-    """Per byte value: whether it may be the first / the last byte of a character Arrow's trim removes
-    (every such character is below U+3001; tests/test_nfc.py checks)."""
+def _whitespace_edges() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which bytes may begin / end a character Arrow's trim removes (every such character is below U+3001;
+    tests/test_nfc.py checks), by byte value; and which first two / last two bytes of a value may, by pair
+    (a one-byte space pairs with any byte): 0xE1 begins Ủ as well as U+1680, 0xA0 ends à as well as U+00A0."""
     chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
     trimmed = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
     first, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    first_two, last_two = np.zeros((256, 256), dtype=bool), np.zeros((256, 256), dtype=bool)
     for char, rest in zip(chars, trimmed, strict=True):
         if rest == "":
-            first[char.encode()[0]] = last[char.encode()[-1]] = True
-    return first, last
+            code = char.encode()
+            first[code[0]] = last[code[-1]] = True
+            if len(code) == 1:
+                first_two[code[0], :] = last_two[:, code[0]] = True
+            else:
+                first_two[code[0], code[1]] = last_two[code[-2], code[-1]] = True
+    return first, last, first_two, last_two
 
 
-WHITESPACE_FIRST_BYTE, WHITESPACE_LAST_BYTE = _whitespace_edges()
+WHITESPACE_FIRST_BYTE, WHITESPACE_LAST_BYTE, WHITESPACE_FIRST_TWO, WHITESPACE_LAST_TWO = _whitespace_edges()
 
 
 def clean_column(array: pa.Array) -> pa.Array:
@@ -227,10 +234,17 @@ def clean_column(array: pa.Array) -> pa.Array:
     edges |= WHITESPACE_LAST_BYTE.take(data.take(ends - 1, mode="clip"))
     if not edges.any():
         return array
-    edges &= ends > starts  # an empty value read a neighbour's byte above
-    if not edges.any():
+    # The few values an edge byte flagged, by their first and last two bytes (a byte of a short value's
+    # neighbour may be read: it can only flag more); empty values have no edges.
+    rows = np.flatnonzero(edges & (ends > starts))
+    first, last = starts[rows], ends[rows]
+    rows = rows[WHITESPACE_FIRST_TWO[data[first], data.take(first + 1, mode="clip")]
+                | WHITESPACE_LAST_TWO[data.take(last - 2, mode="clip"), data[last - 1]]]
+    if not rows.size:
         return array
-    mask = pa.array(edges)
+    mask = np.zeros(len(array), dtype=bool)
+    mask[rows] = True
+    mask = pa.array(mask)
     return pc.replace_with_mask(array, mask, pc.utf8_trim_whitespace(array.filter(mask)))
 
 

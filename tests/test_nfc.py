@@ -46,3 +46,12 @@ def test_trimming_reads_the_right_bytes_around_empty_values_and_in_slices():
     assert clean_column(pa.array(values)).to_pylist() == expected
     assert clean_column(pa.array(["x "] + values + [" y"])[1:-1]).to_pylist() == expected
     assert clean_column(pa.array(["", "", ""])).to_pylist() == ["", "", ""]
+
+
+def test_trimming_matches_arrow_for_every_space_and_leaves_vietnamese_edges_alone():
+    chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
+    spaces = [c for c, rest in zip(chars, pc.utf8_trim_whitespace(pa.array(chars)).to_pylist(), strict=True)
+              if rest == ""]
+    values = [v for w in spaces for v in (f"{w}Ủy ban{w}", f"Hà{w}", f"{w}ầ", w)]
+    values += ["Ủy ban nhân dân", "Hà", "Ấp Bình Hòa", "ờ", "ạ", "Đà"]  # edge bytes shared with spaces
+    assert clean_column(pa.array(values)).to_pylist() == pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
