@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -65,6 +66,7 @@ FIXED_WIDTH_FORMS = ["DD/MM/YYYY hh:mm:ss", "DD/MM/YYYY hh:mm", "DD/MM/YYYY", "Y
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 TIMESTAMP = pa.timestamp("us")  # parsed event times: local wall-clock time, as the raw column stores it
 _DAY_US = 86_400_000_000
+_EPOCH = date(1970, 1, 1)
 
 
 def fixed_width_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
@@ -143,6 +145,7 @@ class BatchValidator:
         self.index = {f.name: i for i, f in enumerate(contract.fields)}
         self.row_rules = ROW_RULES[contract.entity]
         self._after_extraction_cache: dict[str, bool] = {}
+        self._unit_day_spans: dict[str, list[tuple[int, int]] | None] = {}
 
     def header(self, name: str) -> str:
         return self.fields[self.index[name]].header
@@ -205,6 +208,15 @@ class BatchValidator:
             return pa.array(values, arrow_type).take(indices), pa.nulls(len(column), pa.string())
         return pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices)
 
+    def unit_day_spans(self, code: str) -> list[tuple[int, int]] | None:
+        """A unit code's validity intervals as days since 1970-01-01, None when the registry lacks it."""
+        if code not in self._unit_day_spans:
+            spans = self.context.units.intervals.get(code)
+            self._unit_day_spans[code] = None if spans is None else [
+                ((date.fromisoformat(start) - _EPOCH).days, (date.fromisoformat(end) - _EPOCH).days)
+                for start, end in spans]
+        return self._unit_day_spans[code]
+
     def per_distinct(self, column: pa.Array, function: Callable[[str], bool]) -> np.ndarray:
         encoded = pc.dictionary_encode(column)
         flags = pa.array([function(v) for v in encoded.dictionary.to_pylist()], pa.bool_())
@@ -258,21 +270,33 @@ def dossier_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problem
 
 def unit_valid_on_record_date(v: BatchValidator, text: dict, record_date: pa.Array, problems: Problems) -> None:
     """The unit code must be in the registry and valid on the record's own date (receipt, document date,
-    assignment)."""
+    assignment): each distinct code's validity intervals, as day numbers, against every row's day."""
     units = text["unit_code"]
-    day = pc.fill_null(pc.cast(record_date, pa.date32()).cast(pa.string()), "")
-    unit_on_day = pc.binary_join_element_wise(units, day, "\x1f")
     registry = v.context.units
+    encoded = pc.dictionary_encode(units)
+    codes = encoded.dictionary.to_pylist()
+    spans = [v.unit_day_spans(code) for code in codes]
+    width = max([len(s) for s in spans if s] + [1])
+    low = np.ones((len(codes), width), dtype=np.int32)  # (1, 0): no day falls in a span that is not there
+    high = np.zeros((len(codes), width), dtype=np.int32)
+    for k, code_spans in enumerate(spans):
+        for j, (start, end) in enumerate(code_spans or []):
+            low[k, j], high[k, j] = start, end
+    index = encoded.indices.to_numpy(zero_copy_only=False)
+    dates = pc.cast(record_date, pa.date32())
+    day = pc.fill_null(dates.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)[:, None]
+    on_day = ((low[index] <= day) & (day <= high[index])).any(axis=1)
+    if dates.null_count:  # no date: only the code's existence is checked
+        on_day |= ~dates.is_valid().to_numpy(zero_copy_only=False)
+    known = np.array([s is not None for s in spans], dtype=bool)[index]
+    given = np.array([bool(c) for c in codes], dtype=bool)[index]
 
-    def unit_invalid(key: str) -> bool:
-        code, _, on = key.partition("\x1f")
-        return bool(code) and registry.problem(code, on or None) is not None
+    def message(i: int) -> str:
+        day_value = dates[i].as_py()
+        return (f"{v.header('unit_code')}: '{units[i].as_py()}' "
+                f"{registry.problem(units[i].as_py(), day_value.isoformat() if day_value else None)}")
 
-    problems.add(
-        v.per_distinct(unit_on_day, unit_invalid),
-        lambda i: f"{v.header('unit_code')}: '{units[i].as_py()}' "
-                  f"{registry.problem(units[i].as_py(), day[i].as_py() or None)}",
-    )
+    problems.add(given & ~(known & on_day), message)
 
 
 def events_not_after_extraction(v: BatchValidator, text: dict, parsed: dict, names, problems: Problems) -> None:

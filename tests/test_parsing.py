@@ -31,3 +31,35 @@ def test_fixed_width_forms_match_the_reference_parser(end_of_day, parse):
             assert text in {"2/6/2025 8:15", "2025-06-02T08:15:00", "20250602"}, text
     assert got[:3] == (["2025-06-02 08:15:00", "2025-06-02 08:15:07", "2025-06-02 23:59:59"] if end_of_day else
                        ["2025-06-02 08:15:00", "2025-06-02 08:15:07", "2025-06-02 00:00:00"])
+
+
+def test_the_unit_rule_agrees_with_the_registry_on_every_boundary():
+    """The vectorised unit rule against UnitRegistry.problem, one row per (code, day): the first and last
+    day of each interval and the days either side, a code with two intervals, unknown and empty codes, no date."""
+    from datetime import date, timedelta
+
+    from ingestion.contracts import DOSSIERS
+    from ingestion.reference import UnitRegistry
+    from ingestion.validation import TIMESTAMP, BatchValidator, Context, Problems, unit_valid_on_record_date
+
+    registry = UnitRegistry({"A": [("2024-01-01", "2025-06-30")], "B": [("2025-07-01", "9999-12-31")],
+                             "C": [("2023-01-01", "2023-12-31"), ("2025-01-01", "2025-03-31")]})
+    days = [None]
+    for spans in registry.intervals.values():
+        for start, end in spans:
+            for edge in (start, end):
+                if edge != "9999-12-31":
+                    edge_day = date.fromisoformat(edge)
+                    days += [edge_day - timedelta(days=1), edge_day, edge_day + timedelta(days=1)]
+    codes = ["A", "B", "C", "Z", ""]
+    rows = [(code, day) for code in codes for day in days]
+    validator = BatchValidator(DOSSIERS, Context(registry, "2026-01-01 00:00:00", b"k"))
+    problems = Problems(len(rows))
+    received = pa.array([f"{d.isoformat()} 12:00:00" if d else None for _, d in rows]).cast(TIMESTAMP)
+    unit_valid_on_record_date(validator, {"unit_code": pa.array([c for c, _ in rows])}, received, problems)
+    flagged = set()
+    for mask, _ in problems.items:
+        flagged |= set(map(int, mask.nonzero()[0]))
+    expected = {i for i, (code, day) in enumerate(rows)
+                if code and registry.problem(code, day.isoformat() if day else None)}
+    assert flagged == expected and len(expected) > 10
