@@ -12,6 +12,7 @@ count and per field an int32 length and the value in the type's binary send form
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -163,6 +164,7 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
     raise ValueError(f"no binary COPY encoding for SQL type '{sql_type}'")
 
 
+@functools.lru_cache(maxsize=256)  # a load's lineage is the same on every block: encode it once
 def _encode_scalar(value, sql_type: str) -> bytes:
     if value is None or (value == "" and sql_type in ("text", "jsonb")):
         return NULL
