@@ -223,6 +223,16 @@ BAD_ROWS = {
 }
 
 
+def test_an_event_on_the_extraction_day_is_compared_by_day_when_it_has_no_time(ref_settings, tmp_path):
+    """Extracted at 08:00 on 16/06: returned "16/06/2025" (a date alone) is fine, "16/06/2025 09:00" is not."""
+    rows = [row("DAY-1", Ngày_trả_kết_quả="16/06/2025"), row("TIME-1", Ngày_trả_kết_quả="16/06/2025 09:00"),
+            row("EARLY-1", Ngày_trả_kết_quả="16/06/2025 07:59")]
+    [result] = ingest(ref_settings, write_csv(tmp_path / "ho_so_20250616T080000.csv", rows))
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert query(ref_settings, "select record->>'dossier_code', reasons[1] from quarantine.rows") == [
+        ("TIME-1", "Ngày trả kết quả: '16/06/2025 09:00' is after the file's extraction time 2025-06-16 08:00:00")]
+
+
 def test_each_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(ref_settings, tmp_path):
     rows = [row("OK-1")] + [row(f"BAD-{i}", **changes) for i, (changes, _) in enumerate(BAD_ROWS.values())]
     rows += [row("DUP-1"), row("DUP-1", **{"Lệ phí": "0"}), row("SAME-1"), row("SAME-1")]
