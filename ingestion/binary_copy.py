@@ -164,8 +164,20 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
     raise ValueError(f"no binary COPY encoding for SQL type '{sql_type}'")
 
 
-@functools.lru_cache(maxsize=256)  # a load's lineage is the same on every block: encode it once
 def _encode_scalar(value, sql_type: str) -> bytes:
+    # A load's lineage (text, integers) is the same on every block: encoded once. Not numbers that compare
+    # equal but encode apart (Decimal 1.5 and 1.50).
+    if value is None or type(value) in (str, int):
+        return _encode_lineage(value, sql_type)
+    return _encode_any_scalar(value, sql_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _encode_lineage(value: str | int | None, sql_type: str) -> bytes:
+    return _encode_any_scalar(value, sql_type)
+
+
+def _encode_any_scalar(value, sql_type: str) -> bytes:
     if value is None or (value == "" and sql_type in ("text", "jsonb")):
         return NULL
     if sql_type in ("text", "jsonb"):

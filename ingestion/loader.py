@@ -271,6 +271,8 @@ class Loader:
         self.catalog = Catalog.from_dir(reference_dir) if source == "self_reports" else None
         self.limits = Limits.from_env()
         self._use(self.contracts[0])
+        if conn.info.encoding != "utf-8":  # the server checks the UTF-8 of what COPY sends only from UTF-8 clients
+            conn.execute("set client_encoding to 'UTF8'")
         ensure_schema(conn)
 
     def _use(self, contract: Contract) -> None:
@@ -470,9 +472,10 @@ class Loader:
         result = LoadResult(path, "loaded", load_id=load_id)
         try:
             self._copy_entity(batches, result, path.name, extracted_at)
-        except (UnicodeDecodeError, psycopg.errors.CharacterNotInRepertoire):
+        except (UnicodeDecodeError, psycopg.errors.CharacterNotInRepertoire,
+                psycopg.errors.UntranslatableCharacter) as exc:
             reject_undecodable(path, layout)  # delimited text is checked for UTF-8 where it is decoded
-            raise
+            raise FileRejected(f"{path.name}: {str(exc).splitlines()[0]}") from None
         result.rows_skipped = layout.rows_skipped
         if layout.extra_columns:
             result.warnings.append(

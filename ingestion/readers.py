@@ -255,11 +255,14 @@ def _skippable(cells: list[str]) -> bool:
 
 
 def reject_undecodable(path: Path, layout: Layout) -> None:
-    """Raises FileRejected naming the first line of a delimited UTF-8 file that is not valid UTF-8, if any.
-    For when something decoding the file's values (Python, an Arrow kernel, the server) found a bad byte."""
-    if layout.encoding and layout.encoding.startswith("utf-8"):
-        for _ in _text_lines(path, layout.encoding):
-            pass
+    """Raises FileRejected naming the first line of a delimited file that is not valid in its encoding or holds
+    a NUL character (no PostgreSQL text can), if any: for when something decoding the file's values (Python,
+    an Arrow kernel, the server) refused one."""
+    if layout.encoding:
+        for number, line in enumerate(_text_lines(path, layout.encoding), 1):
+            if "\x00" in line:
+                raise FileRejected(f"{path.name}: line {number}: a NUL character (U+0000), which no text value can "
+                                   "hold; remove it and export the file again")
 
 
 def _batch_from_table(table, columns, extras, header_map, layout, first_place, unreadable):

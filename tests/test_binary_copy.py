@@ -74,3 +74,12 @@ def test_values_with_nulls_side_by_side_round_trip(settings):
     assert rows == [("2025-01-02 03:04:05", None, 7, None, "x"), (None, "2025-06-30", None, 5, "yy"),
                     (None, None, None, None, None), ("2024-02-29 00:00:00", "2025-07-01", -7, None, "zzz"),
                     (None, None, 1 << 40, -1, None)]
+
+
+def test_constants_that_compare_equal_but_encode_apart_are_not_confused():
+    """Constants are cached per value; 1.50 and 1.5 are equal Decimals with different numeric scales."""
+    from decimal import Decimal
+
+    ones = pa.array([1], pa.int32())
+    wide, narrow = (bytes(encode_rows([ones, pa.scalar(Decimal(v))], ["integer", "numeric"])) for v in ("1.50", "1.5"))
+    assert wide != narrow and wide[-2:] == narrow[-2:] == b"\x13\x88"  # the base-10000 digit 5000 either way

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import psycopg
 import pyarrow as pa
 import pytest
 
 from ingestion.contracts import DOSSIERS
-from ingestion.loader import KeyRepeats
+from ingestion.loader import KeyRepeats, Loader
 from reformwh import pipeline
 from tests.conftest import SAMPLES, query
 
@@ -189,6 +190,26 @@ def test_an_undecodable_value_rejects_the_file_wherever_it_is_decoded(ref_settin
     [result] = ingest(ref_settings, path)
     assert result.status == "rejected" and "line 27" in result.message and "UTF-8" in result.message
     assert raw_rows(ref_settings) == [] and query(ref_settings, "select count(*) from quarantine.rows") == [(0,)]
+
+
+@pytest.mark.parametrize("changes", [{}, {"Ngày hẹn trả": "31/02/2025"}], ids=["loaded row", "quarantined row"])
+def test_a_nul_character_rejects_the_file_with_its_line(ref_settings, tmp_path, changes):
+    """Valid UTF-8, but no PostgreSQL text (nor jsonb, for a quarantined record) can hold U+0000."""
+    rows = [row(f"N-{i}") for i in range(30)]
+    rows[25].update({**changes, "Chủ hồ sơ": "Nguyễn\x00Văn"})
+    [result] = ingest(ref_settings, write_csv(tmp_path / "nul_20250616.csv", rows, encoding="utf-8"))
+    assert result.status == "rejected" and "line 27: a NUL character" in result.message
+    assert raw_rows(ref_settings) == [] and query(ref_settings, "select count(*) from quarantine.rows") == [(0,)]
+
+
+def test_the_loader_speaks_utf8_to_the_server_whatever_the_client_encoding(ref_settings):
+    """The server checks the UTF-8 of what COPY sends (CSV is not checked on reading) only from a UTF-8 client;
+    from a WIN1258 one it would convert bad bytes instead."""
+    with psycopg.connect(ref_settings.database_url, autocommit=True) as conn:
+        conn.execute("set client_encoding to 'WIN1258'")
+        Loader(conn, "one_stop_shop", ref_settings.reference_dir, ref_settings.header_aliases_file,
+               ref_settings.pii_hash_key)
+        assert conn.info.encoding == "utf-8"
 
 
 def test_missing_required_column_and_repeated_header_reject_the_file(ref_settings, tmp_path):
