@@ -1903,22 +1903,29 @@ def _write_xlsx(
 
 
 def _freeze_xlsx(path: Path, stamp: datetime) -> None:
-    """Rewrites the workbook with fixed times (document properties and zip entries), so that the same
-    seed gives byte-identical files (the loader recognises a file by its content hash)."""
+    path.write_bytes(frozen_zip(path.read_bytes(), stamp))
+
+
+def frozen_zip(data: bytes, stamp: date) -> bytes:
+    """A ZIP or workbook rewritten with fixed times (its entries' and a workbook's document properties), so
+    that the same seed gives byte-identical files (the loader recognises a file by its content hash)."""
     import zipfile
 
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(path) as src:
+    when = stamp if isinstance(stamp, datetime) else datetime(stamp.year, stamp.month, stamp.day)
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
         entries = [(info.filename, src.read(info)) for info in src.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in entries:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name, content in entries:
             if name == "docProps/core.xml":
-                text = data.decode("utf-8")
+                text = content.decode("utf-8")
                 text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{iso}\g<2>", text)
-                data = text.encode("utf-8")
-            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+                content = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data)
+            dst.writestr(info, content)
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------

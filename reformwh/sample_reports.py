@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from reformwh.sample import frozen_zip
+
 DOC_HEADERS = ["Mã văn bản", "Số ký hiệu", "Ngày văn bản", "Loại văn bản", "Trích yếu", "Mã đơn vị", "Sổ",
                "Hình thức", "Ký số", "Người ký", "Chức vụ người ký"]
 TASK_HEADERS = ["Mã nhiệm vụ", "Số ký hiệu văn bản giao", "Cơ quan giao", "Mã đơn vị thực hiện", "Nội dung",
@@ -214,6 +216,7 @@ def _write_document_exports(out: Path, documents: list[_Document], tasks: list[d
             for row in rows:
                 sheet.append(row)
             book.save(path)
+            path.write_bytes(frozen_zip(path.read_bytes(), stamp))
         else:
             path = _write_csv(out / f"van_ban_{stamp:%Y%m%d}.csv", DOC_HEADERS, rows)
         paths.append(path)
@@ -226,7 +229,8 @@ def _write_document_exports(out: Path, documents: list[_Document], tasks: list[d
 
 
 # -- self-reports ---------------------------------------------------------------------------------------------
-def _workbook(info: list[tuple], scores: list[tuple] | None, figures: list[tuple], items: list[tuple]) -> bytes:
+def _workbook(info: list[tuple], scores: list[tuple] | None, figures: list[tuple], items: list[tuple],
+              sent: date) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -244,7 +248,7 @@ def _workbook(info: list[tuple], scores: list[tuple] | None, figures: list[tuple
             sheet.append(list(row))
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return frozen_zip(buffer.getvalue(), sent)
 
 
 def _pdf(text: str) -> bytes:
@@ -352,7 +356,7 @@ def _self_reports(out: Path, units: list[_Unit], documents: list[_Document], rng
             info = [("Mã đơn vị", unit.code), ("Kỳ báo cáo", period), ("Ngày gửi", sent.strftime("%d/%m/%Y")),
                     ("Người ký", rng.choice(SIGNERS))]
             name = f"{unit.code}_{period}"
-            workbook = _workbook(info, scores, figures, items)
+            workbook = _workbook(info, scores, figures, items, sent)
             if rng.random() < 0.1:  # some units upload a folder rather than a ZIP
                 folder = out / name
                 (folder / "tai_lieu").mkdir(parents=True, exist_ok=True)
@@ -366,21 +370,24 @@ def _self_reports(out: Path, units: list[_Unit], documents: list[_Document], rng
                     archive.writestr(f"{name}.xlsx", workbook)
                     for file_name, data in files.items():
                         archive.writestr(file_name, data)
+                path.write_bytes(frozen_zip(path.read_bytes(), sent))
                 paths.append(path)
             if rng.random() < 0.03:  # a resubmission a few days later, with one more file
                 again = out / f"{name} (bo sung).zip"
                 info2 = [info[0], info[1], ("Ngày gửi", (sent + timedelta(days=3)).strftime("%d/%m/%Y")), info[3]]
                 with zipfile.ZipFile(again, "w", zipfile.ZIP_DEFLATED) as archive:
-                    archive.writestr(f"{name}.xlsx", _workbook(info2, scores, figures, items))
-                    for file_name in {i[3] for i in items if i[3]}:
+                    archive.writestr(f"{name}.xlsx", _workbook(info2, scores, figures, items, sent))
+                    for file_name in sorted({i[3] for i in items if i[3]}):
                         archive.writestr(file_name if file_name.endswith(".pdf") else f"{file_name}.pdf",
                                          _pdf(f"{unit.code} {period} bổ sung"))
+                again.write_bytes(frozen_zip(again.read_bytes(), sent + timedelta(days=3)))
                 paths.append(again)
             if not hostile_written and annual:  # one hostile ZIP: refused whole, nothing written
                 hostile = out / f"{unit.code}_{period} (loi).zip"
                 with zipfile.ZipFile(hostile, "w") as archive:
                     archive.writestr(f"{name}.xlsx", workbook)
                     archive.writestr("../../ngoai_thu_muc.pdf", _pdf("escape"))
+                hostile.write_bytes(frozen_zip(hostile.read_bytes(), sent))
                 paths.append(hostile)
                 hostile_written = True
     return sorted(paths)

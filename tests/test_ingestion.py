@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -418,3 +419,19 @@ def test_a_key_repeated_across_blocks_is_seen_whatever_the_widths_beside_it():
     assert not keys.may_repeat()  # the repeated row was not loaded
     keys.add([pa.array(["T-0002"]), pa.array(["U1"])], np.ones(1, dtype=bool))
     assert keys.may_repeat()
+
+
+def test_the_same_seed_writes_byte_identical_samples(tmp_path):
+    """The loader recognises a file by its content hash, so a second `reformwh sample` (or demo) with the same
+    seed must write the same bytes: workbooks and ZIPs carry fixed times, ZIP entries a fixed order."""
+    digests = []
+    for run, hash_seed in enumerate(("1", "2")):
+        out = tmp_path / f"run{run}"
+        script = ("from pathlib import Path; from reformwh.sample import write_samples; "
+                  f"write_samples(Path({str(out)!r}), scale=0.02)")
+        subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        digests.append({p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted(out.rglob("*")) if p.is_file()})
+    assert digests[0] == digests[1]
+    assert {name.split("/")[0] for name in digests[0]} >= {"one_stop_shop", "document_management", "self_reports"}
+    assert any(name.endswith(".zip") for name in digests[0]) and any(name.endswith(".xlsx") for name in digests[0])
