@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.columns import days_from_civil, fixed_width_chars, string_buffers
+from ingestion.columns import string_buffers
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 TRAILER = struct.pack("!h", -1)
@@ -152,13 +152,12 @@ def _encode_column(column: pa.Array, sql_type: str) -> list[Part]:
         values = column.to_numpy(zero_copy_only=False) if column.null_count == 0 else \
             pc.fill_null(column, False if sql_type == "boolean" else 0).to_numpy(zero_copy_only=False)
         return _fixed(values.astype(_FIXED[sql_type]), _valid(column))
-    if sql_type == "timestamp" and pa.types.is_timestamp(column.type):
+    if sql_type == "timestamp":  # Arrow timestamps, or ISO text that Arrow's cast parses
         micros = pc.fill_null(column.cast(pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
         return _fixed((micros - _PG_EPOCH_DAYS * 86_400_000_000).astype(">i8"), _valid(column))
-    if sql_type == "timestamp":
-        return _fixed(_iso_micros(column), _valid(column))
     if sql_type == "date":
-        return _fixed(_iso_days(column), _valid(column))
+        days = pc.fill_null(column.cast(pa.date32()).cast(pa.int32()), 0).to_numpy()
+        return _fixed((days - _PG_EPOCH_DAYS).astype(">i4"), _valid(column))
     if sql_type == "numeric":
         return [_per_distinct(column, lambda text: _with_length(_numeric(text)))]
     raise ValueError(f"no binary COPY encoding for SQL type '{sql_type}'")
@@ -234,51 +233,6 @@ def _per_distinct(column: pa.Array, encode: Callable[[str], bytes]) -> pa.Array:
     encoded = pc.dictionary_encode(column)
     fields = pa.array([encode(v) for v in encoded.dictionary.to_pylist()], pa.binary())
     return pc.fill_null(fields.take(encoded.indices), NULL)
-
-
-def _iso_digits(column: pa.Array, width: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(digit values of the non-NULL rows as an (m, width) int32 array, validity); every non-NULL value
-    must have exactly `width` characters."""
-    column = column.cast(pa.string()) if column.type != pa.string() else column
-    offsets, _ = string_buffers(column)
-    valid = _valid(column)
-    rows = np.flatnonzero(valid) if valid is not None else np.arange(len(column))
-    if not (offsets[rows + 1] - offsets[rows] == width).all():
-        raise ValueError(f"ISO values of {width} characters expected")
-    return fixed_width_chars(column, rows, width).astype(np.int32) - ord("0"), valid
-
-
-def _number(digits: np.ndarray, start: int, width: int) -> np.ndarray:
-    value = digits[:, start].astype(np.int64)
-    for i in range(start + 1, start + width):
-        value = value * 10 + digits[:, i]
-    return value
-
-
-def _days_since_pg_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    return days_from_civil(year, month, day) - _PG_EPOCH_DAYS
-
-
-def _scatter(values: np.ndarray, valid: np.ndarray | None, dtype: str) -> np.ndarray:
-    """Values of the non-NULL rows spread back over all rows (0 where NULL), big-endian."""
-    if valid is None:
-        return values.astype(dtype)
-    out = np.zeros(len(valid), dtype=dtype)
-    out[valid] = values
-    return out
-
-
-def _iso_days(column: pa.Array) -> np.ndarray:
-    digits, valid = _iso_digits(column, 10)
-    days = _days_since_pg_epoch(_number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2))
-    return _scatter(days, valid, ">i4")
-
-
-def _iso_micros(column: pa.Array) -> np.ndarray:
-    digits, valid = _iso_digits(column, 19)
-    days = _days_since_pg_epoch(_number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2))
-    seconds = days * 86400 + _number(digits, 11, 2) * 3600 + _number(digits, 14, 2) * 60 + _number(digits, 17, 2)
-    return _scatter(seconds * 1_000_000, valid, ">i8")
 
 
 def _numeric(text: str) -> bytes:

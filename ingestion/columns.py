@@ -1,6 +1,6 @@
 """NumPy views of Arrow string columns, for the few steps that work on the bytes of every value (fixed-width
-timestamps, the binary COPY encoder): one vectorised pass instead of a chain of string kernels; and the
-calendar arithmetic they share."""
+timestamps, cleaning, the binary COPY encoder, key hashes): one vectorised pass instead of a chain of string
+kernels; and the calendar arithmetic of the timestamps."""
 
 from __future__ import annotations
 

@@ -144,7 +144,6 @@ class BatchValidator:
         self.fields = contract.fields
         self.index = {f.name: i for i, f in enumerate(contract.fields)}
         self.row_rules = ROW_RULES[contract.entity]
-        self._after_extraction_cache: dict[str, bool] = {}
         self._unit_day_spans: dict[str, list[tuple[int, int]] | None] = {}
 
     def header(self, name: str) -> str:
