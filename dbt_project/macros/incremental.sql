@@ -1,16 +1,19 @@
 {#-
     Incremental builds: the daily build costs what the day's loads brought, not what the years hold.
 
-    Every load (file or quarantine re-processing) has a load id from one sequence (audit.file_loads). An
-    incremental model records, after each successful build, the newest load id it has seen
-    (intermediate.incremental_state) and next time processes only rows of newer loads. `reformwh build`
-    and `reformwh ingest` take the same database lock (reformwh/pipeline.py), so no load commits while a
-    build runs and no lower load id can appear behind a recorded one.
+    Every load (file, or quarantine re-processing) has an id (audit.file_loads). An incremental model
+    remembers which loads it has processed (intermediate.incremental_loads). Its pre-hook claims, in the
+    model's own transaction, the loads its upstream has and it has not — for a model on raw, the source's
+    loads in audit.file_loads; for a model on another incremental model, the loads that model has
+    processed — and its SQL processes only the rows of the claimed loads (`claimed_loads_only()`). A load
+    that commits while a model runs is not claimed, so the next build takes it: no load is skipped,
+    whatever order loads commit in, from the CLI or from Airflow.
 
-    A model builds over everything again — with the same SQL, so incremental equals full — when it has
-    no state yet, or when the inputs its figures depend on besides the loads have changed since: the
-    reference data, this project's models and macros, or the period vars (inputs_fingerprint).
-    `reformwh build --full-refresh` rebuilds every table from scratch.
+    A model builds over everything again — with the same SQL, so incremental equals full — when it has no
+    state yet, or when what its figures depend on besides the loads has changed: this project's dbt code
+    (hashed by `reformwh build`, reformwh/pipeline.py) and, unless it declares
+    meta={'reads_reference_data': false}, the reference data. `reformwh build --full-refresh` rebuilds
+    every table from scratch.
 -#}
 
 {% macro create_incremental_state() -%}
@@ -19,30 +22,32 @@
     create schema if not exists intermediate;
     create table if not exists intermediate.incremental_state (
         model text primary key,
-        since_load_id bigint not null,
-        through_load_id bigint not null,
-        inputs_fingerprint text not null,
+        batch bigint not null,
+        inputs_fingerprint text,
         data_as_of timestamp,
-        built_at timestamptz not null default now()
+        built_at timestamptz
+    );
+    create table if not exists intermediate.incremental_loads (
+        model text not null,
+        load_id bigint not null,
+        batch bigint not null,
+        primary key (model, load_id)
     )
 {%- endmacro %}
 
-{#- The model's recorded state as a dict (since_load_id, through_load_id, inputs_fingerprint, data_as_of), or none. -#}
+{#- A model's recorded state as a dict (batch, inputs_fingerprint, data_as_of), or none. -#}
 {% macro incremental_state(model_name) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set result = run_query(
-        "select since_load_id, through_load_id, inputs_fingerprint, data_as_of::text "
-        ~ "from intermediate.incremental_state where model = '" ~ model_name ~ "'"
+        "select batch, inputs_fingerprint, data_as_of::text from intermediate.incremental_state "
+        ~ "where model = '" ~ model_name ~ "'"
     ) -%}
     {%- if result.rows | length == 0 -%}{{ return(none) }}{%- endif -%}
     {%- set row = result.rows[0] -%}
-    {{ return({'since_load_id': row[0], 'through_load_id': row[1], 'inputs_fingerprint': row[2],
-               'data_as_of': row[3]}) }}
+    {{ return({'batch': row[0], 'inputs_fingerprint': row[1], 'data_as_of': row[2]}) }}
 {%- endmacro %}
 
-{#- A hash of what the incremental models' figures depend on besides the loaded rows: the project's code
-    (models, macros, vars; hashed by `reformwh build` before dbt runs, reformwh/pipeline.py) and the
-    reference data. -#}
+{#- A hash of the project's dbt code and, with reference_data, of the reference tables. -#}
 {% macro inputs_fingerprint(reference_data=true) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {%- set selects = ["select 'code' || r::text as line from reference.transform_code as r"] -%}
@@ -56,55 +61,94 @@
     {{ return(result.rows[0][0]) }}
 {%- endmacro %}
 
-{#- The fingerprint of this model's inputs: models that only de-duplicate loaded rows declare
-    meta={'reads_reference_data': false}, so that a change of reference data leaves them as they are. -#}
 {% macro model_inputs_fingerprint() -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
     {{ return(inputs_fingerprint(reference_data=config.get('meta', {}).get('reads_reference_data', true))) }}
 {%- endmacro %}
 
-{#- The newest load id this model has processed, when it can build incrementally; none when it must build
-    over all loads (first build, --full-refresh, or changed inputs). -#}
-{% macro incremental_since() -%}
+{#- True when this model builds only over the loads it claims; false on a build over everything. Decided on the
+    state as the model found it (the pre-hook, which updates the state, runs after the model's SQL is rendered). -#}
+{% macro builds_incrementally() -%}
     {#- unit tests have no relation of their own: they test the build over everything -#}
-    {%- if not execute or this is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute or this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
     {%- set state = incremental_state(this.identifier) -%}
-    {%- if state is none or state.inputs_fingerprint != model_inputs_fingerprint() -%}{{ return(none) }}{%- endif -%}
-    {{ return(state.through_load_id) }}
+    {{ return(state is not none and state.inputs_fingerprint == model_inputs_fingerprint()) }}
 {%- endmacro %}
 
-{#- `load_id > since` for the rows an incremental build processes; true on a build over everything. -#}
-{% macro loads_since(since, column='load_id') -%}
-    {%- if since is none -%}true{%- else -%}{{ column }} > {{ since }}{%- endif -%}
+{#- The loads upstream of a model: a source's loads in the audit, or the loads another model has processed. -#}
+{% macro upstream_loads(upstream) -%}
+    {%- if upstream.startswith('source:') -%}
+        select load_id from {{ source('audit', 'file_loads') }}
+        where source = '{{ upstream[7:] }}' and status in ('loaded', 'reprocessed')
+    {%- else -%}
+        select load_id from intermediate.incremental_loads where model = '{{ upstream }}'
+    {%- endif -%}
 {%- endmacro %}
 
-{#- post_hook of every incremental model: what it has now processed. -#}
-{% macro record_incremental_state(data_as_of_sql='null') -%}
-    {%- set since = incremental_since() -%}
-    insert into intermediate.incremental_state as s (
-        model, since_load_id, through_load_id, inputs_fingerprint, data_as_of, built_at
-    )
-    values (
+{#- pre_hook of every incremental model: start a new batch and claim the upstream loads not processed yet
+    (all of them, after forgetting the old ones, on a build over everything). -#}
+{% macro claim_new_loads(upstream, everything) -%}
+    insert into intermediate.incremental_state as s (model, batch) values ('{{ this.identifier }}', 1)
+    on conflict (model) do update set batch = s.batch + 1;
+    {% if everything -%}
+    delete from intermediate.incremental_loads where model = '{{ this.identifier }}';
+    {%- endif %}
+    insert into intermediate.incremental_loads (model, load_id, batch)
+    select
         '{{ this.identifier }}',
-        {{ since if since is not none else 0 }},
-        (select coalesce(max(load_id), 0) from {{ source('audit', 'file_loads') }}),
-        '{{ model_inputs_fingerprint() }}',
-        ({{ data_as_of_sql }}),
-        now()
+        upstream.load_id,
+        (select s.batch from intermediate.incremental_state as s where s.model = '{{ this.identifier }}')
+    from ({{ upstream_loads(upstream) }}) as upstream
+    where not exists (
+        select 1 from intermediate.incremental_loads as own
+        where own.model = '{{ this.identifier }}' and own.load_id = upstream.load_id
     )
-    on conflict (model) do update set
-        since_load_id = excluded.since_load_id,
-        through_load_id = excluded.through_load_id,
-        inputs_fingerprint = excluded.inputs_fingerprint,
-        data_as_of = excluded.data_as_of,
-        built_at = excluded.built_at
 {%- endmacro %}
 
-{#- The dossier codes with a version in a load this model has not processed yet (all, on a full build). -#}
+{#- The loads this model claimed in its current batch. -#}
+{% macro claimed_loads(model_name=none) -%}
+    {%- set name = model_name or this.identifier -%}
+    select claimed.load_id from intermediate.incremental_loads as claimed
+    where claimed.model = '{{ name }}' and claimed.batch = (
+        select s.batch from intermediate.incremental_state as s where s.model = '{{ name }}'
+    )
+{%- endmacro %}
+
+{#- The condition on the rows to process: those of the claimed loads, or every row on a build over everything.
+    The lower bound lets the planner use the BRIN index on raw's load_id. -#}
+{% macro claimed_loads_only(incremental, column='load_id') -%}
+    {%- if incremental -%}
+        {{ column }} in ({{ claimed_loads() }})
+        and {{ column }} >= (select coalesce(min(c.load_id), 0) from ({{ claimed_loads() }}) as c)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post_hook of every incremental model: what its figures were built with. -#}
+{% macro record_incremental_state(data_as_of_sql='null') -%}
+    update intermediate.incremental_state
+    set
+        inputs_fingerprint = '{{ model_inputs_fingerprint() }}',
+        data_as_of = ({{ data_as_of_sql }}),
+        built_at = now()
+    where model = '{{ this.identifier }}'
+{%- endmacro %}
+
+{#- config() of an incremental model: claim before, record after. -#}
+{% macro incremental_hooks(upstream, data_as_of_sql="'null'", extra_pre_hook='') -%}
+    {{ return({
+        'pre_hook': ["{{ claim_new_loads('" ~ upstream ~ "', not builds_incrementally()) }}"]
+            + ([extra_pre_hook] if extra_pre_hook else []),
+        'post_hook': ["{{ record_incremental_state(" ~ data_as_of_sql ~ ") }}"],
+    }) }}
+{%- endmacro %}
+
+{#- The dossier codes with a version in a load this model claimed. -#}
 {% macro dossiers_with_new_versions() -%}
     select new_versions.dossier_code
     from {{ ref('stg_one_stop_shop__dossiers') }} as new_versions
-    where {{ loads_since(incremental_since(), 'new_versions.load_id') }}
+    where {{ claimed_loads_only(true, 'new_versions.load_id') }}
 {%- endmacro %}
 
 {#- The periods int_unit_field_periods_counted counts again, as a list (constants plan better than a join). -#}
@@ -118,4 +162,22 @@
 {% macro sql_text_list(values) -%}
     {%- for value in values %}'{{ value | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
     {{- 'null' if not values -}}
+{%- endmacro %}
+
+{#- Whether a model has processed exactly the loads another had processed before its current batch. -#}
+{% macro processed_same_loads(model_name, before_current_batch_of) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set earlier -%}
+        select load_id from intermediate.incremental_loads
+        where model = '{{ before_current_batch_of }}' and batch < (
+            select batch from intermediate.incremental_state where model = '{{ before_current_batch_of }}'
+        )
+    {%- endset -%}
+    {%- set mine -%}
+        select load_id from intermediate.incremental_loads where model = '{{ model_name }}'
+    {%- endset -%}
+    {%- set result = run_query(
+        "select count(*) from ((" ~ mine ~ " except " ~ earlier ~ ") union all (" ~ earlier ~ " except " ~ mine ~ ")) as d"
+    ) -%}
+    {{ return(result.rows[0][0] == 0) }}
 {%- endmacro %}

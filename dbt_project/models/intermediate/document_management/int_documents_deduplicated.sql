@@ -7,11 +7,11 @@
     unique_key='document_id',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['document_id'], 'unique': true}, {'columns': ['extracted_at']}],
-    post_hook="{{ record_incremental_state() }}",
     meta={'reads_reference_data': false},
+    **incremental_hooks('source:document_management'),
 ) }}
 
-{%- set since = incremental_since() %}
+{%- set incremental = builds_incrementally() %}
 
 with new_versions as (
     select
@@ -28,12 +28,12 @@ with new_versions as (
         load_id,
         source_line
     from {{ ref('stg_document_management__documents') }}
-    where {{ loads_since(since) }}
+    where {{ claimed_loads_only(incremental) }}
 ),
 
 candidates as (
     select * from new_versions
-    {%- if since is not none %}
+    {%- if incremental %}
 
     union all
 

@@ -6,11 +6,11 @@
     unique_key=['task_id', 'unit_code'],
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['task_id', 'unit_code']}, {'columns': ['extracted_at']}],
-    post_hook="{{ record_incremental_state() }}",
     meta={'reads_reference_data': false},
+    **incremental_hooks('source:document_management'),
 ) }}
 
-{%- set since = incremental_since() %}
+{%- set incremental = builds_incrementally() %}
 
 with new_versions as (
     select
@@ -26,12 +26,12 @@ with new_versions as (
         load_id,
         source_line
     from {{ ref('stg_document_management__tasks') }}
-    where {{ loads_since(since) }}
+    where {{ claimed_loads_only(incremental) }}
 ),
 
 candidates as (
     select * from new_versions
-    {%- if since is not none %}
+    {%- if incremental %}
 
     union all
 

@@ -4,12 +4,11 @@
 -- moved (not ended by the data's time at the last count, or started since) and the periods that a
 -- changed dossier enters or leaves (its span now or before the change overlaps the period).
 {%- set counted = incremental_state('int_unit_field_periods_counted') %}
-{%- set classified = incremental_state('int_dossiers_classified') %}
-{#- classified's previous_* columns describe the dossiers as counted only if counted has seen exactly the
-    loads classified had seen before its last build -#}
-{%- set everything = counted is none or classified is none or counted.data_as_of is none
+{#- classified's previous_* columns describe the dossiers as counted only if the counts have seen exactly the
+    loads classified had seen before its current batch -#}
+{%- set everything = counted is none or counted.data_as_of is none
     or counted.inputs_fingerprint != inputs_fingerprint()
-    or counted.through_load_id != classified.since_load_id %}
+    or not processed_same_loads('int_unit_field_periods_counted', 'int_dossiers_classified') %}
 
 with periods as (
     select * from {{ ref('int_periods_evaluated') }}
@@ -28,7 +27,7 @@ changed as (
         previous_received_at,
         previous_end_at
     from {{ ref('int_dossiers_classified') }}
-    where load_id > {{ counted.through_load_id }}
+    where load_id in ({{ claimed_loads('int_dossiers_classified') }})
 ),
 
 spans as (

@@ -9,13 +9,16 @@
     materialized='incremental',
     incremental_strategy='append',
     indexes=[{'columns': ['dossier_code']}],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where dossier_code in ("
-        ~ "{{ dossiers_with_new_versions() }}){% endif %}",
-    post_hook="{{ record_incremental_state() }}",
     meta={'reads_reference_data': false},
+    **incremental_hooks(
+        'source:one_stop_shop',
+        extra_pre_hook="{% if is_incremental() %}delete from {{ this }} where "
+        ~ "{% if builds_incrementally() %}dossier_code in ({{ dossiers_with_new_versions() }}){% else %}true{% endif %}"
+        ~ "{% endif %}",
+    ),
 ) }}
 
-{%- set since = incremental_since() %}
+{%- set incremental = builds_incrementally() %}
 
 with versions as (
     select
@@ -36,7 +39,7 @@ with versions as (
         lag(apology_issued) over w as previous_apology_issued,
         lag(source_file) over w as previous_source_file
     from {{ ref('stg_one_stop_shop__dossiers') }}
-    {%- if since is not none %}
+    {%- if incremental %}
     where dossier_code in ({{ dossiers_with_new_versions() }})
     {%- endif %}
     window w as (partition by dossier_code order by extracted_at, load_id, source_line)

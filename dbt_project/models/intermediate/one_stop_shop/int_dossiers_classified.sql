@@ -9,14 +9,14 @@
     unique_key='dossier_code',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['load_id']}],
-    post_hook="{{ record_incremental_state() }}",
+    **incremental_hooks('int_dossiers_deduplicated'),
 ) }}
 
-{%- set since = incremental_since() %}
+{%- set incremental = builds_incrementally() %}
 
 with dossiers as (
     select * from {{ ref('int_dossiers_deduplicated') }}
-    where {{ loads_since(since) }}
+    where {{ claimed_loads_only(incremental) }}
 ),
 
 calendar_days as (
@@ -25,7 +25,7 @@ calendar_days as (
 
 -- the dossiers as this model last kept them (none on a build over everything)
 previous as (
-    {%- if since is not none %}
+    {%- if incremental %}
     select
         dossier_code,
         received_at,

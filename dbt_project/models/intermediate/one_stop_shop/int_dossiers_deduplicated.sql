@@ -11,20 +11,20 @@
         {'columns': ['load_id']},
         {'columns': ['extracted_at']},
     ],
-    post_hook="{{ record_incremental_state() }}",
     meta={'reads_reference_data': false},
+    **incremental_hooks('source:one_stop_shop'),
 ) }}
 
-{%- set since = incremental_since() %}
+{%- set incremental = builds_incrementally() %}
 
 with new_versions as (
     select * from {{ ref('stg_one_stop_shop__dossiers') }}
-    where {{ loads_since(since) }}
+    where {{ claimed_loads_only(incremental) }}
 ),
 
 candidates as (
     select * from new_versions
-    {%- if since is not none %}
+    {%- if incremental %}
 
     union all
 

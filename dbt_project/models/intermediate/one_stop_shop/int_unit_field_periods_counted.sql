@@ -7,10 +7,12 @@
     materialized='incremental',
     incremental_strategy='append',
     indexes=[{'columns': ['period_key', 'unit_code']}],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where period_key in "
+    **incremental_hooks(
+        'int_dossiers_classified',
+        data_as_of_sql="'select max(data_as_of) from ' ~ ref('int_periods_evaluated')",
+        extra_pre_hook="{% if is_incremental() %}delete from {{ this }} where period_key in "
         ~ "(select period_key from {{ ref('int_dossier_periods_affected') }}){% endif %}",
-    post_hook="{{ record_incremental_state(data_as_of_sql='select max(data_as_of) from '
-        ~ ref('int_periods_evaluated')) }}",
+    ),
 ) }}
 
 -- depends_on: {{ ref('int_dossier_periods_affected') }}

@@ -6,12 +6,12 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['unit_code']}],
-    post_hook="{{ record_incremental_state() }}",
+    **incremental_hooks('int_dossiers_classified'),
 ) }}
 
 with dossiers as (
     select * from {{ ref('int_dossiers_classified') }}
-    where {{ loads_since(incremental_since()) }}
+    where {{ claimed_loads_only(builds_incrementally()) }}
 ),
 
 -- dim_unit already follows each code's successor chain; every version of a code has the same one.
