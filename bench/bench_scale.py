@@ -199,6 +199,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where the exports go (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the exports and the database afterwards")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation")
+    parser.add_argument("--from", dest="first_day", type=date.fromisoformat, default=FIRST_DAY,
+                        help="first day of the data (default 2024-01-01; a later day makes a quick run, as the "
+                             "test suite's)")
     args = parser.parse_args()
 
     from reformwh.sample import write_daily_snapshots
@@ -206,12 +209,12 @@ def main() -> None:
     base = get_settings()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reformwh-scale-"))
     exports = workdir / "one_stop_shop"
-    days_total = (LAST_DAY - FIRST_DAY).days + 1 + EXTRA_DAYS
+    days_total = (LAST_DAY - args.first_day).days + 1 + EXTRA_DAYS
     listing = sorted(exports.glob("ho_so_*.csv")) if exports.exists() else []
     if len(listing) != days_total:
         shutil.rmtree(exports, ignore_errors=True)
         files, _ = timed(f"generate {args.dossiers:,} dossiers", write_daily_snapshots, exports, args.dossiers,
-                         FIRST_DAY, LAST_DAY + timedelta(days=EXTRA_DAYS), args.seed)
+                         args.first_day, LAST_DAY + timedelta(days=EXTRA_DAYS), args.seed)
         listing = [path for path, _rows in files]
     history, extra = listing[:-EXTRA_DAYS], listing[-EXTRA_DAYS:]
     rows = sum(data_rows(p) for p in history)
@@ -252,8 +255,10 @@ def main() -> None:
         ok, reference_s = timed(f"reference change ({MERGED_UNIT} merged), build",
                                 pipeline.build, Settings(base.home, url, merged, base.header_aliases_file), **quiet)
         assert ok, "the build after the reference change failed"
+        # the six-month report (H1; the second half is reported in the annual report)
         semester = pipeline.summary_rows(settings, "select max(period_key) from marts.reform_semester "
-                                                   "where calendar = 'official'")[0][0]
+                                                   "where period_key like '%-H1' and period_end <= "
+                                                   "(select max(data_as_of) from marts.reform_province)")[0][0]
         _, report_s = timed(f"reformwh report {semester} (DOCX, XLSX, no PDF)", report_without_pdf, settings,
                             semester, workdir / "report")
         timings = bi_timings(url)
