@@ -3,6 +3,7 @@
 -- period when that model builds over everything; otherwise the periods whose evaluation time may have
 -- moved (not ended by the data's time at the last count, or started since) and the periods that a
 -- changed dossier enters or leaves (its span now or before the change overlaps the period).
+-- depends_on: {{ ref('int_dossiers_classified') }}
 {%- set counted = incremental_state('int_unit_field_periods_counted') %}
 {#- classified's previous_* columns describe the dossiers as counted only if the counts have seen exactly the
     loads classified had seen before its current batch -#}
