@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -16,6 +17,9 @@ def _step(title: str) -> float:
 
 def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     started = time.monotonic()
+    # The sample's world ends with its newest extraction: self-report statuses are judged as of that day, not
+    # the machine's clock (dbt var report_status_as_of), so no report is called missing past the world's end.
+    os.environ.setdefault("REFORMWH_REPORT_STATUS_AS_OF", "data")
     if settings.uses_embedded:
         from reformwh.warehouse import EmbeddedWarehouse
 
