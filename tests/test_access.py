@@ -85,6 +85,9 @@ def test_bi_reads_marts_only_after_a_build_with_its_password(built, monkeypatch)
         assert undescribed == []
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(login_url(built, BI, "wrong password")).close()
+    # `reformwh warehouse url --role bi` on a server of REFORMWH_DATABASE_URL: the role and its password
+    with psycopg.connect(pipeline.role_url(built, "bi"), autocommit=True) as bi:
+        assert bi.execute("select current_user").fetchone()[0] == BI
 
 
 def test_staff_loader_and_transformer(built):

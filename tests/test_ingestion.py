@@ -171,6 +171,21 @@ def test_whole_file_rejections_name_the_file_and_place(ref_settings, tmp_path, n
         ("rejected", name, result.message)]
 
 
+def test_the_same_bad_file_again_is_rejected_without_a_second_audit_row(ref_settings, tmp_path):
+    path = tmp_path / "bad_20250616.csv"
+    path.write_bytes(b"M\xe3 h\xf4 s\xf4,M\xe3 TTHC\n")
+    [first] = ingest(ref_settings, path)
+    [second] = ingest(ref_settings, path)
+    assert (first.status, first.again, second.status, second.again) == ("rejected", False, "rejected", True)
+    assert second.load_id == first.load_id and second.message == first.message
+    assert "not recorded again" in second.summary()
+    assert query(ref_settings, "select count(*) from audit.file_loads") == [(1,)]
+    # other content is another file: its rejection is recorded
+    path.write_bytes(b"M\xe3 h\xf4 s\xf4,M\xe3 TTHC\n\n")
+    assert [r.again for r in ingest(ref_settings, path)] == [False]
+    assert query(ref_settings, "select count(*) from audit.file_loads") == [(2,)]
+
+
 def test_undecodable_line_is_located_mid_file(ref_settings, tmp_path):
     path = write_csv(tmp_path / "mid_20250616.csv", [row(f"M-{i}") for i in range(5)], encoding="utf-8")
     path.write_bytes(path.read_bytes() + b"M-9,\xd0\xe2t\n")  # Windows-1258 bytes
