@@ -226,8 +226,9 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
           "*_restated, dossier_by_field, fct_dossier, fct_document, fct_task, fct_self_report, "
           "fct_self_assessment, evidence_gaps, par_area_scores, dim_unit, dim_period); every table and column "
           "is described (psql \\d+)")
-    print("raw/quarantine: schemas raw, quarantine (rows with reasons), audit.file_loads (one row per file and "
-          "entity: a self-report submission has one per sheet)")
+    print("raw/quarantine: schemas raw, quarantine (quarantine.rows_explained: each reason with its code and "
+          "Vietnamese text), audit.file_loads (one row per file and entity: a self-report submission has one per "
+          "sheet)")
     print(f"quality:        audit.quality_results; Data Docs {settings.home / 'data_docs' / 'index.html'}")
     print(f"dbt project:    {DBT_PROJECT_DIR}")
     print(f"sample exports: {out_dir.resolve()}")

@@ -196,14 +196,23 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
 def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, Path]:
     """Build the dbt docs site (models, columns, lineage; into REFORMWH_HOME/dbt_docs) and the GX Data Docs
     (suites and validation results; REFORMWH_HOME/data_docs). Returns {site: index.html}."""
+    import time
+
     from expectations.runner import build_docs
     from reformwh.dbt import run_dbt
 
     target = settings.home / "dbt_docs"
+    started = time.monotonic()
+    progress("dbt docs generate: parsing the project and reading the warehouse's catalog…")
     # --static also writes static_index.html, which opens from disk without a web server
     if not run_dbt(settings, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True):
         raise RuntimeError("dbt docs generate failed (see dbt_project/logs/dbt.log)")
-    sites = {"dbt docs": target / "static_index.html", "Data Docs": build_docs(settings.database_url, settings.home)}
+    progress(f"dbt docs written ({time.monotonic() - started:.0f}s); Great Expectations Data Docs "
+             "(suites and the last 30 check runs)…")
+    started = time.monotonic()
+    data_docs = build_docs(settings.database_url, settings.home)
+    progress(f"Data Docs written ({time.monotonic() - started:.0f}s)")
+    sites = {"dbt docs": target / "static_index.html", "Data Docs": data_docs}
     for name, index in sites.items():
         progress(f"{name}: {index}")
     return sites

@@ -287,6 +287,14 @@ def test_each_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(ref_sett
         line, reasons = by_code[f"BAD-{i}"]
         assert any(expected in r for r in reasons), (expected, reasons)
         assert line == i + 3 + (1 if i >= 2 else 0)  # header is line 1, the blank line is line 4
+    # beside each reason, a code for machines and the Vietnamese text staff read (quarantine.rows_explained)
+    explained = {code: (codes, texts) for code, codes, texts in query(
+        ref_settings, "select record->>'dossier_code', reason_codes, reasons_vi from quarantine.rows_explained")}
+    assert [c for c, (codes, _) in explained.items() if "OTHER" in codes or len(codes) != len(by_code[c][1])] == []
+    assert explained["BAD-0"] == (["REQUIRED_EMPTY"], ["Mã TTHC: thiếu giá trị bắt buộc"])
+    assert explained["BAD-2"][0] == ["AMOUNT_INVALID"] and explained["BAD-2"][1][0].startswith(
+        "Lệ phí: không phải số tiền VND") and explained["BAD-2"][1][0].endswith("(1.5OO.000)")
+    assert explained["DUP-1"][0] == ["DUPLICATE_IN_FILE"]
     dup_lines = [line for line, code, reasons in quarantined if code == "DUP-1"]
     assert len(dup_lines) == 2
     assert all("appears more than once" in r[0] for _, c, r in quarantined if c == "DUP-1")
