@@ -169,15 +169,20 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser(
         "warehouse", help="the embedded PostgreSQL: start | stop | status | url",
-        description="The embedded PostgreSQL (data under REFORMWH_HOME/warehouse). Actions: start — start it if it "
-                    "is not running and print its URL; stop — stop it; status — print whether it runs (exit status "
-                    "3 if not); url — print a connection URL for psql or a BI tool (--role).",
+        description="The embedded PostgreSQL (data under REFORMWH_HOME/warehouse; with REFORMWH_DATABASE_URL set,\n"
+                    "that server is used instead). Actions:\n"
+                    "  start   start it if it is not running, print its status and URL\n"
+                    "  stop    stop it (later commands start it again on demand)\n"
+                    "  status  print whether it runs (exit status 3 if not)\n"
+                    "  url     print a connection URL for psql or a BI tool, e.g.\n"
+                    "          psql \"$(reformwh warehouse url --role bi)\"",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("action", choices=["start", "stop", "status", "url"], metavar="ACTION",
                    help="start | stop | status | url (see above)")
     p.add_argument("--role", choices=["bi", "staff", "admin"], default="admin",
                    help="with url: whose URL — bi (reads marts), staff (marts and reports), admin (the owner, "
-                        "default); bi and staff log in with REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD")
+                        "default); bi and staff log in with REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD, on the "
+                        "embedded warehouse without them with a password kept in its state file")
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("ingest", help="load export files (or folders of them) into raw")
