@@ -284,7 +284,7 @@ def _flagged_units(settings: Settings) -> None:
             where missing_evidence
         ),
         gaps as (
-            select period_key, unit_code, count(*) as gap_rows,
+            select period_key, unit_code, sum(n) as gap_rows,
                    jsonb_object_agg(gap_type, n) as by_type
             from (
                 select period_key, unit_code, gap_type, count(*) as n from marts.evidence_gaps
