@@ -88,7 +88,7 @@ def cmd_purge(args) -> int:
 def cmd_build(args) -> int:
     from reformwh import pipeline
 
-    return 0 if pipeline.build(_settings(), select=args.select, progress=print) else 1
+    return 0 if pipeline.build(_settings(), select=args.select, progress=print, full_refresh=args.full_refresh) else 1
 
 
 def cmd_report(args) -> int:
@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
     p.add_argument("--select", help="dbt node selection (default: everything)")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild every table from scratch instead of only what the new loads changed")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("report", help="generate the periodic report of an official period (DOCX, XLSX, PDF)")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -18,9 +19,29 @@ def connect(settings: Settings) -> psycopg.Connection:
     return psycopg.connect(settings.database_url, autocommit=True)
 
 
+# Loads and builds exclude each other (loads may run side by side): an incremental build records the newest
+# load id it has processed, so no load may commit while it runs (dbt_project/macros/incremental.sql).
+_LOADS_AND_BUILDS_LOCK = "hashtext('reformwh.loads_and_builds')"
+
+
+@contextmanager
+def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
+                          progress: Callable[[str], None] | None = None) -> Iterator[None]:
+    kind = "" if exclusive else "_shared"
+    if not conn.execute(f"select pg_try_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})").fetchone()[0]:
+        if progress:
+            progress(f"{what}: waiting for the {'loads or build' if exclusive else 'build'} in progress to finish…")
+        conn.execute(f"select pg_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})")
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.execute(f"select pg_advisory_unlock{kind}({_LOADS_AND_BUILDS_LOCK})")
+
+
 def ingest(settings: Settings, source: str, paths: list[Path],
            progress: Callable[[str], None] | None = None) -> list[LoadResult]:
-    with connect(settings) as conn:
+    with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
         loader = Loader(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
         results = []
         files = expand_paths(paths, source)
@@ -47,14 +68,18 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
-          quiet: bool = False) -> bool:
-    """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants."""
+          quiet: bool = False, full_refresh: bool = False) -> bool:
+    """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants.
+    The large models build incrementally, over the loads that arrived since the last build; `full_refresh`
+    rebuilds every table from scratch (the figures are the same either way)."""
     from reformwh.dbt import run_dbt
 
-    prepare_transform(settings, progress)
-    progress("dbt build (models and tests)…")
-    args = ["build"] + (["--select", select] if select else [])
-    ok = run_dbt(settings, args, quiet=quiet)
+    with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
+                                                                progress=progress):
+        prepare_transform(settings, progress)
+        progress("dbt build (models and tests)" + (", every table from scratch" if full_refresh else "") + "…")
+        args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
+        ok = run_dbt(settings, args, quiet=quiet)
     finish_transform(settings, progress)
     return ok
 
@@ -119,11 +144,35 @@ def prepare_transform(settings: Settings, progress: Callable[[str], None] = prin
     with connect(settings) as conn:
         ensure_schema(conn)
         counts = load_reference(conn, settings.reference_dir)
+        record_transform_code(conn)
     progress("reference data loaded from " + str(settings.reference_dir) + ": "
              + ", ".join(f"{k} {v}" for k, v in counts.items()))
     fixed, still = reprocess_quarantine(settings)
     progress(f"quarantine re-processed: {fixed} row(s) now loaded, {still} still quarantined")
     return counts
+
+
+def record_transform_code(conn: psycopg.Connection) -> str:
+    """Hash the dbt project's code (models, macros, dbt_project.yml) into reference.transform_code: when it
+    differs from what an incremental model was last built with, the model builds over everything again
+    (dbt_project/macros/incremental.sql), so a new release never mixes old and new figures."""
+    import hashlib
+
+    from reformwh.settings import DBT_PROJECT_DIR
+
+    digest = hashlib.sha256()
+    files = [DBT_PROJECT_DIR / "dbt_project.yml"]
+    for folder in ("models", "macros"):
+        files += sorted(p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.suffix in (".sql", ".yml"))
+    for path in files:
+        digest.update(path.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    fingerprint = digest.hexdigest()
+    with conn.transaction():
+        conn.execute("create schema if not exists reference")
+        conn.execute("create table if not exists reference.transform_code (fingerprint text not null)")
+        conn.execute("delete from reference.transform_code")
+        conn.execute("insert into reference.transform_code values (%s)", [fingerprint])
+    return fingerprint
 
 
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:

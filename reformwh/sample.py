@@ -2349,3 +2349,66 @@ def write_dossier_csv(path: Path, rows: int, seed: int = 1, reference_dir: Path 
     if written != rows:
         raise RuntimeError(f"{path}: could only simulate {written} of {rows} dossiers with this reference data")
     return path
+
+
+def write_daily_snapshots(
+    out_dir: Path,
+    dossiers: int,
+    first_day: date = date(2024, 1, 1),
+    last_day: date = date(2025, 12, 31),
+    seed: int = 1,
+    reference_dir: Path | None = None,
+) -> list[tuple[Path, int]]:
+    """A large province's one-stop-shop exports as overlapping daily snapshots (the volume benchmark,
+    bench/bench_scale.py): about `dossiers` dossiers received from first_day to last_day, each exported at
+    20:00 on three days of its life — the day it arrives, a day in progress and the day it ends (or two
+    days later) — as the export shows it then. One UTF-8 CSV per day, `ho_so_YYYYMMDDT200000.csv`, written
+    day by day: memory holds only the dossiers still to be exported, never the whole history. The
+    simulation, the mergers of the reference data and the rate of each kind of bad row are the sample's.
+    Returns (path, rows) per file, oldest first."""
+    rng = random.Random(seed)
+    world = _World(Path(reference_dir) if reference_dir else DEFAULT_REFERENCE_DIR, rng,
+                   end=datetime(last_day.year, last_day.month, last_day.day, 23, 59, 59))
+    days, weights = _day_weights(world, first_day, last_day)
+    counts = _spread(dossiers, weights)
+    corruptor = _Corruptor(world, rng)
+    style = _Style("csv")
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    due: dict[date, list[_Dossier]] = {}  # export day -> dossiers shown that day
+    written: list[tuple[Path, int]] = []
+    for day, k in zip(days, counts, strict=True):
+        seq: dict[str, int] = {}
+        for _ in range(k):
+            d = world.simulate(day)
+            if d is None:
+                continue
+            n = seq.get(d.unit, 0) + 1
+            seq[d.unit] = n
+            d.code = f"{d.unit}-{day:%y%m%d}-{n:05d}"
+            first = d.first_t.date()
+            last = max(d.last_t.date(), first + timedelta(days=2))
+            middle = first + timedelta(days=_randint(rng, 1, (last - first).days - 1))
+            for export_day in (first, middle, last):
+                due.setdefault(export_day, []).append(d)
+        shown = due.pop(day, [])
+        t = datetime(day.year, day.month, day.day, 20, 0, 0)
+        path = target / f"ho_so_{t:%Y%m%dT%H%M%S}.csv"
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(HEADERS)
+            rows = 0
+            for d in shown:
+                if d.first_t > t:  # received after 20:00: the next export shows it
+                    due.setdefault(day + timedelta(days=1), []).append(d)
+                    continue
+                rec = _record(d, d.state(t))
+                r = rng.random()
+                if r < BAD_ROW_RATE * len(BAD_ROW_KINDS):
+                    kind = BAD_ROW_KINDS[int(r / BAD_ROW_RATE)]
+                    if kind != "duplicate_conflict" and corruptor.eligible(kind, rec):
+                        rec = corruptor.apply(kind, rec, t, portal=False)
+                writer.writerow(_text_row(rec, style, rng))
+                rows += 1
+        written.append((path, rows))
+    return written

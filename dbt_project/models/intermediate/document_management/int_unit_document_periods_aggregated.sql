@@ -7,14 +7,14 @@ with periods as (
 
 freshness as (
     select max(extracted_at) as documents_as_of
-    from {{ ref('stg_document_management__documents') }}
+    from {{ ref('int_documents_deduplicated') }}
 ),
 
 task_freshness as (
     -- the newest document-management extraction, of either export
     select greatest(
-        (select max(extracted_at) from {{ ref('stg_document_management__tasks') }}),
-        (select max(extracted_at) from {{ ref('stg_document_management__documents') }})
+        (select max(extracted_at) from {{ ref('int_tasks_deduplicated') }}),
+        (select max(extracted_at) from {{ ref('int_documents_deduplicated') }})
     ) as tasks_as_of
 ),
 

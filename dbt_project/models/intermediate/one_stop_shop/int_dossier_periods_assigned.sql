@@ -1,6 +1,10 @@
 -- As-was unit of each (period, dossier): the dossier's own unit if it existed during the
 -- period, else the first unit along its successor chain that did; if none did, the chain's
 -- last unit (which then gets a run-off row).
+-- A view: int_unit_field_periods_counted reads it for the periods a build must count again, so the
+-- (period x dossier) rows, many times the dossiers, are never stored.
+{{ config(materialized='view') }}
+
 with flagged as (
     select * from {{ ref('int_dossier_periods_flagged') }}
 ),

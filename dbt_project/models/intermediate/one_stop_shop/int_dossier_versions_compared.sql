@@ -1,7 +1,22 @@
+-- sqlfluff:indentation:template_blocks_indent:false
 -- Each version of a dossier against the one extracted before it, flagging the changes that
 -- sources.md §5 calls suspicious. The newest version still wins; these are warnings only.
 -- A received date first given (status 1 -> 2) is progress, not a change; exports that print minutes
 -- only, or a date alone, are compared at that precision.
+-- Incremental: the dossiers with a version in the new loads are compared again over all their versions
+-- (a late-loaded older extraction changes what its neighbours are compared with).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    indexes=[{'columns': ['dossier_code']}],
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where dossier_code in ("
+        ~ "{{ dossiers_with_new_versions() }}){% endif %}",
+    post_hook="{{ record_incremental_state() }}",
+    meta={'reads_reference_data': false},
+) }}
+
+{%- set since = incremental_since() %}
+
 with versions as (
     select
         dossier_code,
@@ -21,6 +36,9 @@ with versions as (
         lag(apology_issued) over w as previous_apology_issued,
         lag(source_file) over w as previous_source_file
     from {{ ref('stg_one_stop_shop__dossiers') }}
+    {%- if since is not none %}
+    where dossier_code in ({{ dossiers_with_new_versions() }})
+    {%- endif %}
     window w as (partition by dossier_code order by extracted_at, load_id, source_line)
 ),
 

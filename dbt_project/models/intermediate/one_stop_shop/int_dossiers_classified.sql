@@ -1,11 +1,43 @@
+-- sqlfluff:indentation:template_blocks_indent:false
 -- Per dossier (newest version): whether it counts, when processing ended, its outcome and
 -- its processing time in working days (domain.md §3).
+-- Incremental: only dossiers whose kept version changed (it carries the new load's id); the span the
+-- dossier had before (previous_received_at, previous_end_at) tells int_dossier_periods_affected which
+-- periods lose it.
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_code',
+    incremental_strategy='delete+insert',
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['load_id']}],
+    post_hook="{{ record_incremental_state() }}",
+) }}
+
+{%- set since = incremental_since() %}
+
 with dossiers as (
     select * from {{ ref('int_dossiers_deduplicated') }}
+    where {{ loads_since(since) }}
 ),
 
 calendar_days as (
     select * from {{ ref('int_calendar_days_numbered') }}
+),
+
+-- the dossiers as this model last kept them (none on a build over everything)
+previous as (
+    {%- if since is not none %}
+    select
+        dossier_code,
+        received_at,
+        end_at
+    from {{ this }}
+    {%- else %}
+    select
+        null::text as dossier_code,
+        null::timestamp as received_at,
+        null::timestamp as end_at
+    where false
+    {%- endif %}
 ),
 
 ended as (
@@ -61,9 +93,14 @@ select
     classified.is_waiting_on_citizen,
     classified.outcome,
     -- working days in (received date, end date]
-    end_day.working_day_number - received_day.working_day_number as processing_working_days
+    end_day.working_day_number - received_day.working_day_number as processing_working_days,
+    classified.load_id,
+    previous.received_at as previous_received_at,
+    previous.end_at as previous_end_at
 from classified
 left join calendar_days as received_day
     on classified.received_at::date = received_day.calendar_date
 left join calendar_days as end_day
     on classified.end_at::date = end_day.calendar_date
+left join previous
+    on classified.dossier_code = previous.dossier_code

@@ -4,14 +4,7 @@ with listed as (
 ),
 
 counts as (
-    select
-        f.period_key,
-        f.unit_code,
-        f.field_code,
-        max(f.field_name) as field_name,
-        {{ dossier_count_aggregates('f') }}
-    from {{ ref('int_dossier_periods_assigned') }} as f
-    group by f.period_key, f.unit_code, f.field_code
+    select * from {{ ref('int_unit_field_periods_counted') }}
 ),
 
 joined as (

@@ -7,16 +7,16 @@ with listed as (
 
 counts as (
     select
-        f.period_key,
-        f.unit_code,
-        {{ dossier_count_aggregates('f') }}
-    from {{ ref('int_dossier_periods_assigned') }} as f
-    group by f.period_key, f.unit_code
+        period_key,
+        unit_code,
+        {{ dossier_count_sums() }}
+    from {{ ref('int_unit_field_periods_counted') }}
+    group by period_key, unit_code
 ),
 
 documents_as_of as (
     select max(extracted_at) as documents_as_of
-    from {{ ref('stg_document_management__documents') }}
+    from {{ ref('int_documents_deduplicated') }}
 ),
 
 joined as (

@@ -15,16 +15,16 @@ unit_periods as (
     union all
 
     select distinct
-        assigned.period_key,
-        assigned.unit_code,
+        counted.period_key,
+        counted.unit_code,
         false as existed_in_period
-    from {{ ref('int_dossier_periods_assigned') }} as assigned
+    from {{ ref('int_unit_field_periods_counted') }} as counted
     where not exists (
         select 1
         from {{ ref('int_unit_periods_existing') }} as known
         where
-            known.period_key = assigned.period_key
-            and known.unit_code = assigned.unit_code
+            known.period_key = counted.period_key
+            and known.unit_code = counted.unit_code
     )
 ),
 

@@ -4,9 +4,10 @@ with periods as (
     select * from {{ ref('int_periods_generated') }}
 ),
 
+-- the newest extraction of any version is the newest of the kept ones (an index answers it)
 freshness as (
     select max(extracted_at) as data_as_of
-    from {{ ref('stg_one_stop_shop__dossiers') }}
+    from {{ ref('int_dossiers_deduplicated') }}
 )
 
 select

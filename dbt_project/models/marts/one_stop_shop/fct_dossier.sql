@@ -1,6 +1,17 @@
 -- One row per dossier at its newest version. No personal data, not even the applicant hash.
+-- Incremental: the dossiers whose kept version changed since the last build (macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    unique_key='dossier_code',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['unit_code']}],
+    post_hook="{{ record_incremental_state() }}",
+) }}
+
 with dossiers as (
     select * from {{ ref('int_dossiers_classified') }}
+    where {{ loads_since(incremental_since()) }}
 ),
 
 -- dim_unit already follows each code's successor chain; every version of a code has the same one.
