@@ -12,6 +12,7 @@ PyPI into .tools/ the first time.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -21,6 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
 UV_VERSION = "0.13.9"
+STAMP = ROOT / ".venv" / ".reformwh-installed"  # what .venv was installed from (install_stamp)
+
+
+def install_stamp(extra: list[str] = ()) -> str:
+    """What the environment was installed from: the lock, the project file, the sync options, the Python.
+    uv installs the project itself editable, so source changes never need a new install."""
+    digest = hashlib.sha256()
+    for name in ("uv.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    digest.update("\0".join([UV_VERSION, sys.executable, *extra]).encode())
+    return digest.hexdigest()
+
+
+def _installed(stamp: str) -> bool:
+    # the stamp is written only after a successful sync, so an interrupted install is retried
+    return (ROOT / ".venv" / "bin" / "reformwh").exists() and STAMP.exists() and STAMP.read_text() == stamp
 
 
 def ensure_environment(extra: list[str] = ()) -> None:
@@ -32,10 +49,13 @@ def ensure_environment(extra: list[str] = ()) -> None:
         venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
         subprocess.run([str(TOOLS / "bin" / "python"), "-m", "pip", "install", "--quiet",
                         f"uv=={UV_VERSION}"], check=True)
-    print("Installing the locked dependencies into .venv (uv sync --frozen) …", flush=True)
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv")}
-    subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable, *extra], cwd=ROOT, env=env,
-                   check=True)
+    stamp = install_stamp(extra)
+    if not _installed(stamp):
+        print("Installing the locked dependencies into .venv (uv sync --frozen) …", flush=True)
+        env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv")}
+        subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable, *extra], cwd=ROOT,
+                       env=env, check=True)
+        STAMP.write_text(stamp)
     # The Airflow transformation DAG renders its tasks from dbt's manifest (`reformwh dbt-parse`, no database).
     if not (ROOT / "dbt_project" / "target" / "manifest.json").exists():
         subprocess.run([str(ROOT / ".venv" / "bin" / "reformwh"), "dbt-parse"], cwd=ROOT, check=True)

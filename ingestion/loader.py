@@ -3,7 +3,8 @@
 For each file: hash it (a file already loaded is recognised and skipped), read it with the reader of its
 format, validate each record, COPY good rows into the raw table and spool bad rows to quarantine, then
 move rows whose key repeats in the file with different content to quarantine, and write the audit row —
-all in one transaction, so a crash leaves nothing behind. A rejected file gets only an audit row.
+all in one transaction, so a crash leaves nothing behind. A rejected file gets only an audit row (one:
+the same content rejected again for the same reason adds none).
 """
 
 from __future__ import annotations
@@ -76,10 +77,12 @@ class LoadResult:
     message: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    again: bool = False  # rejected before with the same content and reason: load_id is that rejection's
 
     def summary(self) -> str:
         if self.status == "rejected":
-            return f"REJECTED  {self.message}"
+            return f"REJECTED  {self.message}" + (f" (as before: load {self.load_id}; not recorded again)"
+                                                  if self.again else "")
         if self.status == "already_loaded":
             return f"unchanged {self.path.name}: already loaded (load {self.load_id}), nothing to do"
         text = (f"loaded    {self.path.name}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
@@ -696,7 +699,18 @@ class Loader:
 
     def _reject(self, path: Path, sha: str | None, size: int, layout: Layout, started_at: datetime,
                 message: str) -> LoadResult:
+        if sha is None and path.is_file():  # hashed, so that the same bad file is known when it comes again
+            sha = file_sha256(path)[0]
         with self.conn.transaction():
+            if sha is not None:
+                # the same content refused for the same reason: one audit row says it (a repeat run adds none)
+                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
+                earlier = self.conn.execute(
+                    "select min(load_id) from audit.file_loads where source = %s and entity = %s "
+                    "and file_sha256 = %s and status = 'rejected' and message = %s",
+                    [self.source, self.contract.entity, sha, message]).fetchone()[0]
+                if earlier is not None:
+                    return LoadResult(path, "rejected", load_id=earlier, message=message, again=True)
             load_id = self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
             result = LoadResult(path, "rejected", load_id=load_id, message=message)
             extracted_at, origin = extraction_time(path)

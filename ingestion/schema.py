@@ -10,6 +10,7 @@ import re
 import psycopg
 
 from ingestion.contracts import CONTRACTS, PARSED_SQL_TYPE, Contract
+from ingestion.reasons import view_ddl
 
 LINEAGE_COLUMNS = [
     ("load_id", "bigint not null"),
@@ -141,7 +142,7 @@ def expected_relations() -> list[str]:
         for contract in contracts:
             schema, table = contract.raw_table.split(".")
             names += [contract.raw_table, f"{schema}.{table}_load"]
-    return names
+    return names + ["quarantine.rows_explained"]  # ingestion/reasons.py
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
@@ -156,6 +157,7 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         # Serialise concurrent first runs: CREATE ... IF NOT EXISTS is not safe against a race.
         conn.execute("select pg_advisory_xact_lock(hashtext('reformwh.ingestion.schema'))")
         conn.execute(COMMON_DDL)
+        conn.execute(view_ddl())  # quarantine reasons with their code and Vietnamese text
         for contracts in CONTRACTS.values():
             for contract in contracts:
                 ddl = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(contract))

@@ -22,8 +22,15 @@ def cmd_warehouse(args) -> int:
     from reformwh.warehouse import EmbeddedWarehouse, WarehouseError
 
     settings = get_settings()
+    if args.action == "url" and args.role != "admin":
+        from reformwh import pipeline
+
+        print(pipeline.role_url(settings, args.role, warn=lambda line: print(line, file=sys.stderr)))
+        return 0
     if not settings.uses_embedded:
-        print("REFORMWH_DATABASE_URL is set: commands use that server, the embedded warehouse is not used.")
+        # to stderr, so that `psql "$(reformwh warehouse url)"` works
+        print("REFORMWH_DATABASE_URL is set: commands use that server, the embedded warehouse is not used.",
+              file=sys.stderr if args.action == "url" else sys.stdout)
         if args.action == "url":
             print(settings.database_url_override)
         return 0
@@ -160,20 +167,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reformwh", description="Administrative-reform reporting warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("warehouse", help="the embedded PostgreSQL: start | stop | status | url")
-    p.add_argument("action", choices=["start", "stop", "status", "url"])
+    p = sub.add_parser(
+        "warehouse", help="the embedded PostgreSQL: start | stop | status | url",
+        description="The embedded PostgreSQL (data under REFORMWH_HOME/warehouse; with REFORMWH_DATABASE_URL set,\n"
+                    "that server is used instead). Actions:\n"
+                    "  start   start it if it is not running, print its status and URL\n"
+                    "  stop    stop it (later commands start it again on demand)\n"
+                    "  status  print whether it runs (exit status 3 if not)\n"
+                    "  url     print a connection URL for psql or a BI tool, e.g.\n"
+                    "          psql \"$(reformwh warehouse url --role bi)\"",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("action", choices=["start", "stop", "status", "url"], metavar="ACTION",
+                   help="start | stop | status | url (see above)")
+    p.add_argument("--role", choices=["bi", "staff", "admin"], default="admin",
+                   help="with url: whose URL — bi (reads marts), staff (marts and reports), admin (the owner, "
+                        "default); bi and staff log in with REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD, on the "
+                        "embedded warehouse without them with a password kept in its state file")
     p.set_defaults(func=cmd_warehouse)
 
     p = sub.add_parser("ingest", help="load export files (or folders of them) into raw")
-    p.add_argument("source", choices=["one_stop_shop", "document_management", "self_reports"])
-    p.add_argument("paths", nargs="+")
+    p.add_argument("source", choices=["one_stop_shop", "document_management", "self_reports"],
+                   help="which software the exports come from")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="export files, or folders of them (self-reports: ZIPs or folders <unit code>_<period key>)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("reprocess", help="re-validate quarantined rows against the current reference data")
     p.set_defaults(func=cmd_reprocess)
 
     p = sub.add_parser("purge-personal-data", help="blank raw personal data older than the retention period")
-    p.add_argument("--older-than-days", type=int, required=True)
+    p.add_argument("--older-than-days", type=int, required=True, metavar="N",
+                   help="blank the personal data of rows loaded (or quarantined) more than N days ago")
     p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
@@ -185,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="generate the periodic report of an official period (DOCX, XLSX, PDF)")
     p.add_argument("period_key", nargs="?", help="2025-Q1, 2025-H1, 2025-Q3, 2025-Y (official calendar) or latest")
     p.add_argument("--out", help="output folder (default REFORMWH_HOME/reports)")
-    p.add_argument("--edition", choices=["preliminary", "final"], default="preliminary")
+    p.add_argument("--edition", choices=["preliminary", "final"], default="preliminary",
+                   help="preliminary (at the cut-off, default) or final (after the units' deadlines)")
     p.add_argument("--date", help="date of the report, YYYY-MM-DD (default today)")
     p.add_argument("--show-config", action="store_true", help="print the report configuration in force")
     p.set_defaults(func=cmd_report)
@@ -200,21 +225,24 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_roles)
 
     p = sub.add_parser("sample", help="write realistic synthetic exports of the sample province")
-    p.add_argument("--out", required=True)
-    p.add_argument("--scale", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=20250101)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write into (one subfolder per source)")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="size relative to the demo's (1.0: ~40,000 dossiers; 0.1 for a quick look)")
+    p.add_argument("--seed", type=int, default=20250101,
+                   help="random seed: the same seed writes byte-identical files (default 20250101)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("demo", help="the whole job on the embedded warehouse: samples, ingest, build, summary")
     p.add_argument("--out", default="output/demo", help="where sample exports go (default output/demo)")
-    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="size of the sample exports (1.0: ~40,000 dossiers; 0.1 for a quick look)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("dbt-parse", help="write dbt_project/target/manifest.json (the Airflow DAGs render from it)")
     p.set_defaults(func=cmd_dbt_parse)
 
     p = sub.add_parser("airflow", help="run Airflow locally on the embedded warehouse, DAGs unpaused, samples landed")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=int, default=8080, help="port of the Airflow UI and API server (default 8080)")
     p.add_argument("--sample-scale", type=float, default=0.1, help="size of the sample exports (default 0.1)")
     p.add_argument("--no-samples", action="store_true", help="do not write sample exports into the landing folder")
     p.set_defaults(func=cmd_airflow)

@@ -38,6 +38,9 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> bool:
             kind = f"{node.node.resource_type}s {node.status}"
             counts[kind] = counts.get(kind, 0) + 1
         print("dbt: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
+        for node in result.result.results:  # a warning is named, with its row count, so it can be looked up
+            if str(node.status) == "warn":
+                print(f"dbt warning: {node.node.name} ({node.failures} row(s); {node.message or 'see dbt.log'})")
     if result.exception:
         print(f"dbt failed: {result.exception}")
     return bool(result.success)

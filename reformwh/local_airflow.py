@@ -149,6 +149,8 @@ def run(settings: Settings, port: int = 8080, sample_scale: float = 0.1, samples
         print(f"sample exports written to {settings.landing_dir}: {written} file(s)" if written else
               f"landing folder {settings.landing_dir}: files already there, no samples added", flush=True)
     env = airflow_env(settings, metadata_url, port)
+    if samples:  # the sample world ends with its newest extraction: judge report statuses as of it, as the demo does
+        env.setdefault("REFORMWH_REPORT_STATUS_AS_OF", "data")
     airflow_home = Path(env["AIRFLOW_HOME"])
     airflow_home.mkdir(parents=True, exist_ok=True)
     airflow = Path(sys.executable).with_name("airflow")

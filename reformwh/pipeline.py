@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,6 +104,38 @@ def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> 
     with connect(settings) as conn:
         ensure_schema(conn)
         return ensure_roles(conn, passwords)
+
+
+def role_url(settings: Settings, role: str, warn: Callable[[str], None] = print) -> str:
+    """A connection URL for `role` ("bi" or "staff": the group roles reformwh_bi / reformwh_staff), for psql or a
+    BI tool. The password is REFORMWH_BI_PASSWORD / REFORMWH_STAFF_PASSWORD; on the embedded warehouse, without
+    one, a password kept in its state file. The role is given that login here, as `reformwh roles` would."""
+    from urllib.parse import quote, urlparse, urlunparse
+
+    from reformwh.roles import BI, PASSWORD_VARIABLES, STAFF
+
+    name = {"bi": BI, "staff": STAFF}[role]
+    variable = PASSWORD_VARIABLES[name]
+    password = os.environ.get(variable)
+    if settings.uses_embedded:
+        from reformwh.warehouse import EmbeddedWarehouse
+
+        warehouse = EmbeddedWarehouse(settings)
+        url = urlparse(warehouse.url())  # like the admin's URL: an error when the server is not running
+        password = password or warehouse.role_password(name)
+    else:
+        url = urlparse(settings.database_url)
+    host = f"[{url.hostname}]" if url.hostname and ":" in url.hostname else url.hostname or ""
+    address = host + (f":{url.port}" if url.port else "")
+    if not password:  # a shared server: its administrator enables logins (`reformwh roles` with the variable)
+        warn(f"{variable} is not set: {name} cannot log in until it is set and `reformwh roles` is run; "
+             "the URL has no password")
+        return urlunparse(url._replace(netloc=f"{quote(name)}@{address}"))
+    try:
+        grant_roles(settings, {name: password})
+    except psycopg.errors.InsufficientPrivilege as exc:
+        warn(f"warning: login not set for {name} ({str(exc).strip()}); an administrator can run `reformwh roles`")
+    return urlunparse(url._replace(netloc=f"{quote(name)}:{quote(password, safe='')}@{address}"))
 
 
 def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
@@ -212,14 +245,23 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
 def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, Path]:
     """Build the dbt docs site (models, columns, lineage; into REFORMWH_HOME/dbt_docs) and the GX Data Docs
     (suites and validation results; REFORMWH_HOME/data_docs). Returns {site: index.html}."""
+    import time
+
     from expectations.runner import build_docs
     from reformwh.dbt import run_dbt
 
     target = settings.home / "dbt_docs"
+    started = time.monotonic()
+    progress("dbt docs generate: parsing the project and reading the warehouse's catalog…")
     # --static also writes static_index.html, which opens from disk without a web server
     if not run_dbt(settings, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True):
         raise RuntimeError("dbt docs generate failed (see dbt_project/logs/dbt.log)")
-    sites = {"dbt docs": target / "static_index.html", "Data Docs": build_docs(settings.database_url, settings.home)}
+    progress(f"dbt docs written ({time.monotonic() - started:.0f}s); Great Expectations Data Docs "
+             "(suites and the last 30 check runs)…")
+    started = time.monotonic()
+    data_docs = build_docs(settings.database_url, settings.home)
+    progress(f"Data Docs written ({time.monotonic() - started:.0f}s)")
+    sites = {"dbt docs": target / "static_index.html", "Data Docs": data_docs}
     for name, index in sites.items():
         progress(f"{name}: {index}")
     return sites
@@ -231,4 +273,4 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
 
 
 __all__ = ["build", "check", "connect", "docs", "finish_transform", "grant_roles", "ingest", "prepare_transform",
-           "purge_personal_data", "report", "reprocess_quarantine", "summary_rows"]
+           "purge_personal_data", "report", "reprocess_quarantine", "role_url", "summary_rows"]

@@ -241,6 +241,17 @@ class EmbeddedWarehouse:
             raise WarehouseError("the embedded warehouse is not running: start it with `reformwh warehouse start`")
         return self._url(self._state())
 
+    def role_password(self, role: str) -> str:
+        """A password for a group role to log in to this local server with (`warehouse url --role bi`),
+        made once and kept beside the superuser's in the state file (mode 600)."""
+        with self._lock():
+            state = self._state()
+            passwords = state.setdefault("role_passwords", {})
+            if role not in passwords:
+                passwords[role] = secrets.token_urlsafe(18)
+                self._save_state(state)
+            return passwords[role]
+
     def stop(self) -> bool:
         """Stop the server cleanly; returns False when it was not running."""
         with self._lock():

@@ -71,8 +71,23 @@ def test_bi_reads_marts_only_after_a_build_with_its_password(built, monkeypatch)
             "select column_name from information_schema.columns where table_schema = 'marts'").fetchall()]
         assert len(columns) > 100
         assert [c for c in columns if any(p in c for p in PERSONAL)] == []
+        # the models' descriptions are in the catalog (persist_docs), readable by the BI role as psql's \d+ shows them
+        described = dict(bi.execute(
+            "select a.attname, d.description from pg_attribute a join pg_description d "
+            "on d.objoid = a.attrelid and d.classoid = 'pg_class'::regclass and d.objsubid = a.attnum "
+            "where a.attrelid = 'marts.reform_quarter'::regclass").fetchall())
+        assert described["late_total"] == "resolved_late + in_progress_overdue. NULL for a unit without procedures."
+        assert bi.execute("select obj_description('marts.evidence_gaps'::regclass, 'pg_class')").fetchone()[0]
+        undescribed = bi.execute(
+            "select c.relname || '.' || a.attname from pg_attribute a join pg_class c on c.oid = a.attrelid "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'marts' and c.relkind = 'r' "
+            "and a.attnum > 0 and not a.attisdropped and col_description(c.oid, a.attnum) is null").fetchall()
+        assert undescribed == []
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(login_url(built, BI, "wrong password")).close()
+    # `reformwh warehouse url --role bi` on a server of REFORMWH_DATABASE_URL: the role and its password
+    with psycopg.connect(pipeline.role_url(built, "bi"), autocommit=True) as bi:
+        assert bi.execute("select current_user").fetchone()[0] == BI
 
 
 def test_staff_loader_and_transformer(built):

@@ -184,3 +184,16 @@ def test_purging_personal_data_changes_no_mart_figure(built):
 
 
 _ = (S, HEADERS)
+
+
+def test_dim_period_says_which_periods_are_complete(built):
+    """The newest extraction is 01/08/2025 18:00: official H1 (to 14/06) and calendar CQ2 (to 30/06) are complete,
+    Q3 and CQ3 are running, Q4 has not started; the mart names its dates as the period marts do."""
+    from datetime import datetime
+
+    rows = query(built, "select period_key, is_complete, data_as_of, period_start = start_date "
+                        "and period_end = end_date from marts.dim_period "
+                        "where period_key in ('2025-H1', '2025-Q3', '2025-Q4', '2025-CQ2', '2025-CQ3') order by 1")
+    as_of = datetime(2025, 8, 1, 18, 0)
+    assert rows == [("2025-CQ2", True, as_of, True), ("2025-CQ3", False, as_of, True),
+                    ("2025-H1", True, as_of, True), ("2025-Q3", False, as_of, True), ("2025-Q4", False, as_of, True)]

@@ -5,13 +5,15 @@ Reference: ../shared/samples/reference (Sở Tư pháp 000.00.16, Sở Nội v�
 deadlines 18/03, 18/06, 18/09/2025 and 15/01/2026; xã 000.41.01). Builds run long after every deadline.
 - Sở Tư pháp sends its 2025-Y report on 10/01/2026 (on time): scores 1.1 = 1, 1.2 = 2, 3.1 = 2,5 (max 6);
   3.1 has no evidence item (NO_EVIDENCE, with its Giải trình); the file cited for KT_SO_CUOC is empty
-  (FILE_EMPTY); 15/KH-STP and 102/BC-STP are in its register. Q1, H1, Q3: nothing (REPORT_MISSING).
+  (FILE_EMPTY); 15/KH-STP and 102/BC-STP are in its register. H1, Q3: nothing (REPORT_MISSING).
 - Sở Nội vụ sends its 2025-H1 report on 20/06/2025 (late), citing 5/KH-SNV, but no register of Sở Nội vụ
-  has any 2025 document (DOCUMENT_UNVERIFIABLE: no gap counted, no flag); Q1, Q3, Y: REPORT_MISSING.
+  has any 2025 document (DOCUMENT_UNVERIFIABLE: no gap counted, no flag); Q3, Y: REPORT_MISSING.
+- Self-reports are collected from 2025-H1, the first period with a submission: no Q1 report is awaited.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -56,7 +58,7 @@ def test_evidence_gaps(built):
         select period_key, unit_code, coalesce(criterion_code, indicator_code), gap_type, evidence_ref, explanation
         from marts.evidence_gaps order by 1, 2, 4""")
     missing = [(p, u, None, "REPORT_MISSING", None, None) for p, u in [
-        ("2025-H1", TP), ("2025-Q1", NV), ("2025-Q1", TP), ("2025-Q3", NV), ("2025-Q3", TP), ("2025-Y", NV)]]
+        ("2025-H1", TP), ("2025-Q3", NV), ("2025-Q3", TP), ("2025-Y", NV)]]
     assert rows == sorted(missing + [
         ("2025-H1", NV, "KT_SO_CUOC", "DOCUMENT_UNVERIFIABLE", "5/KH-SNV", None),
         ("2025-H1", NV, None, "REPORT_LATE", None, None),
@@ -127,3 +129,33 @@ def test_document_and_task_figures(built):
     assert query(built, "select count(*), count(*) filter (where is_leader_signed) from marts.fct_document") == [(4, 3)]
     assert query(built, "select task_id, task_status from marts.fct_task order by 1") == [
         ("NV-2025-001", "open"), ("NV-2025-002", "done_late")]
+
+
+def test_report_statuses_judged_as_of_the_data(built, monkeypatch):
+    """Last in this module (it rebuilds). Judged as of the data, the newest day known is 10/01/2026 (Sở Tư pháp's
+    2025-Y report; the exports end 16/06/2025): Sở Nội vụ's 2025-Y report, due 15/01/2026, is awaited, not missing,
+    whatever the machine's clock says. Before collection (2025-Q1) nothing is awaited either way."""
+    assert query(built, "select report_status from marts.reform_annual where period_key = '2025-Y' "
+                        "and unit_code = %s", [NV]) == [("missing",)]  # the build's day is long after
+    monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", "data")
+    assert pipeline.build(built, select="int_unit_reports_statused+", progress=lambda _: None, quiet=True)
+    rows = query(built, """
+        select period_key, unit_code, report_status from marts.reform_quarter
+        where calendar = 'official' and unit_code in (%s, %s) and period_key in ('2025-Q1', '2025-Q3')
+        union all
+        select period_key, unit_code, report_status from marts.reform_semester where period_key = '2025-H1'
+        and unit_code in (%s, %s)
+        union all
+        select period_key, unit_code, report_status from marts.reform_annual where period_key = '2025-Y'
+        and unit_code in (%s, %s)
+        order by 1, 2""", [TP, NV] * 3)
+    assert rows == [
+        ("2025-H1", NV, "late"), ("2025-H1", TP, "missing"),
+        ("2025-Q1", NV, "not_required"), ("2025-Q1", TP, "not_required"),
+        ("2025-Q3", NV, "missing"), ("2025-Q3", TP, "missing"),
+        ("2025-Y", NV, "awaited"), ("2025-Y", TP, "on_time"),
+    ]
+    assert query(built, "select period_key, unit_code from marts.evidence_gaps where gap_type = 'REPORT_MISSING' "
+                        "order by 1, 2") == [("2025-H1", TP), ("2025-Q3", NV), ("2025-Q3", TP)]
+    assert query(built, "select distinct judged_on from intermediate.int_unit_reports_statused") == [
+        (date(2026, 1, 10),)]

@@ -171,6 +171,21 @@ def test_whole_file_rejections_name_the_file_and_place(ref_settings, tmp_path, n
         ("rejected", name, result.message)]
 
 
+def test_the_same_bad_file_again_is_rejected_without_a_second_audit_row(ref_settings, tmp_path):
+    path = tmp_path / "bad_20250616.csv"
+    path.write_bytes(b"M\xe3 h\xf4 s\xf4,M\xe3 TTHC\n")
+    [first] = ingest(ref_settings, path)
+    [second] = ingest(ref_settings, path)
+    assert (first.status, first.again, second.status, second.again) == ("rejected", False, "rejected", True)
+    assert second.load_id == first.load_id and second.message == first.message
+    assert "not recorded again" in second.summary()
+    assert query(ref_settings, "select count(*) from audit.file_loads") == [(1,)]
+    # other content is another file: its rejection is recorded
+    path.write_bytes(b"M\xe3 h\xf4 s\xf4,M\xe3 TTHC\n\n")
+    assert [r.again for r in ingest(ref_settings, path)] == [False]
+    assert query(ref_settings, "select count(*) from audit.file_loads") == [(2,)]
+
+
 def test_undecodable_line_is_located_mid_file(ref_settings, tmp_path):
     path = write_csv(tmp_path / "mid_20250616.csv", [row(f"M-{i}") for i in range(5)], encoding="utf-8")
     path.write_bytes(path.read_bytes() + b"M-9,\xd0\xe2t\n")  # Windows-1258 bytes
@@ -272,6 +287,14 @@ def test_each_bad_row_is_quarantined_with_its_reason_and_the_rest_loads(ref_sett
         line, reasons = by_code[f"BAD-{i}"]
         assert any(expected in r for r in reasons), (expected, reasons)
         assert line == i + 3 + (1 if i >= 2 else 0)  # header is line 1, the blank line is line 4
+    # beside each reason, a code for machines and the Vietnamese text staff read (quarantine.rows_explained)
+    explained = {code: (codes, texts) for code, codes, texts in query(
+        ref_settings, "select record->>'dossier_code', reason_codes, reasons_vi from quarantine.rows_explained")}
+    assert [c for c, (codes, _) in explained.items() if "OTHER" in codes or len(codes) != len(by_code[c][1])] == []
+    assert explained["BAD-0"] == (["REQUIRED_EMPTY"], ["Mã TTHC: thiếu giá trị bắt buộc"])
+    assert explained["BAD-2"][0] == ["AMOUNT_INVALID"] and explained["BAD-2"][1][0].startswith(
+        "Lệ phí: không phải số tiền VND") and explained["BAD-2"][1][0].endswith("(1.5OO.000)")
+    assert explained["DUP-1"][0] == ["DUPLICATE_IN_FILE"]
     dup_lines = [line for line, code, reasons in quarantined if code == "DUP-1"]
     assert len(dup_lines) == 2
     assert all("appears more than once" in r[0] for _, c, r in quarantined if c == "DUP-1")

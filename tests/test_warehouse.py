@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,15 @@ def test_start_is_idempotent_survives_commands_and_stops_cleanly(tmp_path):
     assert cli(home, "warehouse", "start").returncode == 0
     with psycopg.connect(cli(home, "warehouse", "url").stdout.strip()) as conn:
         assert conn.execute("select to_regclass('public.kept')::text").fetchone() == ("kept",)
+    # the BI role's URL works as printed, with no password to set first, and stays the same
+    bi_url = cli(home, "warehouse", "url", "--role", "bi").stdout.strip()
+    assert bi_url.startswith("postgresql://reformwh_bi:") and bi_url != url
+    assert cli(home, "warehouse", "url", "--role", "bi").stdout.strip() == bi_url
+    with psycopg.connect(bi_url) as conn:
+        assert conn.execute("select current_user").fetchone() == ("reformwh_bi",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from public.kept")
+    assert cli(home, "warehouse", "url", "--role", "admin").stdout.strip() == url
     cli(home, "warehouse", "stop")
 
 
