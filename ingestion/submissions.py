@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.readers import FileRejected, normalise_header
+from ingestion.readers import FileRejected, normalise_header, shown
 
 SUBMISSION_NAME = re.compile(r"^(?P<unit>[^_\s]+)_(?P<period>\d{4}-(?:Q[1-4]|H[12]|Y))(?:[ _\-(].*)?$")
 OTHER_ARCHIVES = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab"}
@@ -203,7 +203,7 @@ def _pack_folder(folder: Path, label: str, budget: _Budget) -> bytes:
 def open_submission(path: Path, limits: Limits | None = None) -> Submission:
     """Read and check a submission; raises FileRejected naming the problem and the entry."""
     limits = limits or Limits.from_env()
-    label = path.name
+    label = shown(path)
     suffix = path.suffix.lower()
     if path.is_file() and suffix in OTHER_ARCHIVES:
         raise FileRejected(f"{label}: a '{suffix}' archive; send the submission as a ZIP file (or a folder)")
