@@ -456,7 +456,8 @@ class Loader:
             entities = [(SUBMISSIONS, Layout(layout.file_format), iter([_batch_of([header], SUBMISSIONS)]))]
             for contract in (SCORES, FIGURES, EVIDENCE_ITEMS):
                 if contract.entity in sheets:
-                    sheet_layout = Layout("xlsx", sheet=sheets[contract.entity])
+                    sheet_layout = Layout("xlsx", sheet=sheets[contract.entity],
+                                          max_rows=self.limits.max_sheet_rows)
                     self._use(contract)
                     batches = read_workbook(workbook_path, self.header_map, sheet_layout)
                     entities.append((contract, sheet_layout, _with_constants(batches, contract, constants)))

@@ -207,7 +207,7 @@ def _best_candidate_message(name: str, rows: list[list[str]], header_map: Header
 
 
 BATCH_ROWS = 65536
-CSV_BLOCK_BYTES = 1 << 21  # Arrow reads delimited text in blocks of this size: no row may be longer
+CSV_BLOCK_BYTES = 1 << 21  # Arrow reads delimited text in blocks of this size; a row may span two at most
 MAX_LINE_BYTES = 16 << 20  # a line read by Python (the header search, JSON Lines)
 
 
@@ -399,7 +399,8 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
     first_place = header_index + 2
     try:
         reader = pcsv.open_csv(
-            path,
+            # Arrow takes a path as UTF-8; a name that is not (Linux allows any bytes) is opened by Python.
+            path if str(path).isprintable() else pa.PythonFile(open(path, "rb"), mode="r"),  # noqa: SIM115
             read_options=pcsv.ReadOptions(
                 skip_rows=header_index + 1, column_names=positional, block_size=CSV_BLOCK_BYTES,
                 encoding="utf8" if encoding.startswith("utf-8") else encoding,
@@ -433,8 +434,7 @@ def _arrow_problem(exc: Exception) -> str:
     """Arrow's complaint about a delimited file, without the row text some of its messages quote."""
     text = str(exc)
     if "straddl" in text:
-        return (f"a row longer than {CSV_BLOCK_BYTES >> 20} MiB (a value that long, or a quote that is never "
-                "closed)")
+        return "a row too long to read (several MiB: a value that long, or a quote that is never closed)"
     return text.split(":")[0][:120]
 
 
@@ -745,6 +745,8 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             pos += 1
             if char == "]":
                 break
+            if char == "":
+                raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
             if char != ",":
                 raise FileRejected(f"{name}: after record {number}: expected ',' or ']' between records, "
                                    f"found {_json_value_kind(char)}")

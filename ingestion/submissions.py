@@ -34,6 +34,10 @@ class Limits:
     max_total_bytes: int = 512 * 1024 * 1024  # decompressed, nested archives included
     max_entries: int = 10_000
     max_nesting: int = 2  # a ZIP inside the submission may hold ZIPs, not deeper
+    # The workbook is itself a ZIP: what its parts decompress to, and the rows of one sheet. A unit's report
+    # has a few hundred rows; a sheet of 400,000 is an attack or an accident, not a report.
+    max_workbook_bytes: int = 64 * 1024 * 1024
+    max_sheet_rows: int = 20_000
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -42,6 +46,8 @@ class Limits:
             max_total_bytes=int(env.get("REFORMWH_SUBMISSION_MAX_MB", "512")) * 1024 * 1024,
             max_entries=int(env.get("REFORMWH_SUBMISSION_MAX_ENTRIES", "10000")),
             max_nesting=int(env.get("REFORMWH_SUBMISSION_MAX_NESTING", "2")),
+            max_workbook_bytes=int(env.get("REFORMWH_SUBMISSION_MAX_WORKBOOK_MB", "64")) * 1024 * 1024,
+            max_sheet_rows=int(env.get("REFORMWH_SUBMISSION_MAX_SHEET_ROWS", "20000")),
         )
 
 
@@ -212,7 +218,7 @@ def open_submission(path: Path, limits: Limits | None = None) -> Submission:
                            "folder named <unit code>_<period key>")
     stem = _nfc(path.stem if path.is_file() else path.name)
     m = SUBMISSION_NAME.match(stem)
-    if not m:
+    if not m or shown(stem) != stem:  # bytes that are not UTF-8, control characters: no unit code has them
         raise FileRejected(f"{label}: not named <unit code>_<period key> (e.g. 000.00.16.H12_2025-Y)")
     budget = _Budget(limits, label)
     if path.is_dir():
@@ -233,10 +239,27 @@ def open_submission(path: Path, limits: Limits | None = None) -> Submission:
         raise FileRejected(f"{label}: the workbook {workbook_name} is missing"
                            + (f" (workbooks present: {', '.join(present)})" if present else ""))
     submission.workbook_name, submission.workbook = found["workbook"]
+    _check_workbook_size(submission.workbook, f"{label}: {submission.workbook_name}", limits)
     return submission
 
 
+def _check_workbook_size(workbook: bytes, where: str, limits: Limits) -> None:
+    """The workbook's parts (sheet XML) may decompress to far more than the submission's own size: refuse one
+    beyond the limit before anything parses it. zipfile never inflates an entry past its declared size, so the
+    declared sizes are what a reader can get."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FileRejected(f"{where}: not a readable .xlsx workbook ({exc})") from None
+    if declared > limits.max_workbook_bytes:
+        raise FileRejected(f"{where}: the workbook decompresses to {declared // (1024 * 1024)} MiB, beyond the "
+                           f"limit of {limits.max_workbook_bytes // (1024 * 1024)} MiB "
+                           "(REFORMWH_SUBMISSION_MAX_WORKBOOK_MB)")
+
+
 INFO_SHEET = "Thông tin"
+INFO_SHEET_MAX_ROWS = 200  # its labels are in the first rows; the rest is not read
 INFO_LABELS = {"Mã đơn vị": "unit_code", "Kỳ báo cáo": "period_key", "Ngày gửi": "sent_at", "Người ký": "signer_name"}
 
 
@@ -245,9 +268,12 @@ def read_info_sheet(workbook, label: str) -> dict[str, tuple[str, int]]:
     from ingestion.readers import _cell_text
 
     sheet = find_sheet(workbook, INFO_SHEET, label)
+    sheet.reset_dimensions()  # a stale <dimension> would hide rows (see readers._sheet_rows)
     wanted = {normalise_header(k): v for k, v in INFO_LABELS.items()}
     values: dict[str, tuple[str, int]] = {}
     for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+        if number > INFO_SHEET_MAX_ROWS:
+            break
         cells = list(row) + [None, None]
         name = wanted.get(normalise_header(cells[0] or ""))
         if name and name not in values:
