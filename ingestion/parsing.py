@@ -141,14 +141,16 @@ def count(text: str) -> int:
     return int(text)
 
 
-# At most 15 digits before the point and 20 after: any score or figure, and what numeric stores exactly.
-_DECIMAL = re.compile(r"-?\d{1,15}(?:[.,]\d{1,20})?", re.ASCII)
+_DECIMAL = re.compile(r"-?(\d+)(?:[.,](\d+))?", re.ASCII)
 
 
 def decimal(text: str) -> str:
     """A score or figure: '2.5' or '2,5' (Vietnamese decimal comma); kept as exact text for numeric."""
-    if not _DECIMAL.fullmatch(text):
-        raise ValueError("is not a number (at most 15 digits before the decimal point and 20 after)")
+    m = _DECIMAL.fullmatch(text)
+    if not m:
+        raise ValueError("is not a number")
+    if len(m[1]) > 15 or len(m[2] or "") > 20:  # no score or figure has more; numeric has a limit too
+        raise ValueError("has too many digits (at most 15 before the decimal point and 20 after)")
     return text.replace(",", ".")
 
 

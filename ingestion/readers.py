@@ -315,7 +315,7 @@ def reject_undecodable(path: Path, layout: Layout) -> None:
                                    "hold; remove it and export the file again")
 
 
-def _batch_from_table(table, columns, extras, header_map, layout, first_place, unreadable):
+def _batch_from_table(table, columns, extras, header_map, layout, places, unreadable):
     """Contract-aligned batch from a block of the file's columns (by position), dropping skippable rows."""
     n = table.num_rows
     used = set(columns) | {p for p, _ in extras}
@@ -324,7 +324,6 @@ def _batch_from_table(table, columns, extras, header_map, layout, first_place, u
             table.column(position).validate(full=True)
     names = [f.name for f in header_map.contract.fields]
     key_indexes = [names.index(k) for k in header_map.contract.key]
-    places = np.arange(first_place, first_place + n, dtype=np.int64)
     aligned = [clean_column(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
     no_key = np.ones(n, dtype=bool)
     for k in key_indexes:
@@ -382,7 +381,7 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
     columns, extras = header_map.resolve(headers, f"{shown(path)}: line {header_index + 1}")
     layout.extra_columns = [name for _, name in extras]
     positional = [f"c{i}" for i in range(len(headers))]
-    unreadable: list[tuple[int, str, str]] = []
+    unreadable: list[tuple[int, str, str]] = []  # rows of the wrong width, in file order, as Arrow reports them
     state = {"rows": 0}
 
     def invalid_row(row) -> str:
@@ -393,6 +392,9 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
         else:
             unreadable.append((place, row.text, f"the row has {cells} cells, the header {len(headers)}"))
         return "skip"
+
+    lines: _LineNumbers | None = None  # once records and lines part ways
+    handed = 0  # unreadable rows handed on so far
 
     import pyarrow.csv as pcsv
 
@@ -416,18 +418,92 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
             ),
         )
         for record_batch in reader:
-            batch = _batch_from_table(record_batch, columns, extras, header_map, layout, first_place,
-                                      list(unreadable))
-            unreadable.clear()
-            first_place += record_batch.num_rows
-            state["rows"] += record_batch.num_rows
-            yield batch
+            n = record_batch.num_rows
+            if lines is None and (len(unreadable) > handed or _spans_lines(record_batch)):
+                # Arrow counts records, not lines, and does not say where a row it skipped was: from here on
+                # Python's csv module, reading alongside, gives each record its first line.
+                lines = _LineNumbers(path, encoding, delimiter, header_index, len(headers), state["rows"])
+            if lines is None or lines.broken:
+                places, bad_lines = np.arange(first_place, first_place + n, dtype=np.int64), []
+            else:
+                places, bad_lines = lines.take(n)
+            bad = [(line, *unreadable[handed + i][1:]) for i, line in enumerate(bad_lines)
+                   if handed + i < len(unreadable)]
+            handed += len(bad)
+            yield _batch_from_table(record_batch, columns, extras, header_map, layout, places, bad)
+            first_place += n
+            state["rows"] += n
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if isinstance(exc, UnicodeDecodeError) or "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             reject_undecodable(path, layout)
         raise FileRejected(f"{shown(path)}: near line {first_place}: {_arrow_problem(exc)}") from None
-    if unreadable:
-        yield Batch(np.zeros(0, dtype=np.int64), [pa.array([], pa.string()) for _ in columns], None, unreadable)
+    rest = lines.rest() if lines is not None and not lines.broken else []
+    bad = [(rest[i] if i < len(rest) else place, text, reason)
+           for i, (place, text, reason) in enumerate(unreadable[handed:])]
+    if bad:
+        yield Batch(np.zeros(0, dtype=np.int64), [pa.array([], pa.string()) for _ in columns], None, bad)
+
+
+def _spans_lines(table) -> bool:
+    """Whether a value of the block holds a line end (a quoted value over several lines)."""
+    for column in table.columns:
+        offsets, data = string_buffers(column)
+        if data.size and (data[offsets[0]:offsets[-1]] == 10).any():
+            return True
+    return False
+
+
+class _LineNumbers:
+    """The first line of each record of a delimited file, from Python's csv module reading the same file:
+    `take(n)` gives the lines of the next n records of the header's width and of the rows of another width
+    passed on the way, in file order like Arrow's. Only files where records and lines part ways use it."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str, header_index: int, width: int, done: int):
+        self.handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed at the end or on error
+        self.reader = csv.reader(self.handle, delimiter=delimiter)
+        self.width, self.line, self.broken = width, 0, False
+        try:
+            for _ in range(header_index + 1):
+                self._next()
+            self.take(done)
+        except (csv.Error, UnicodeError, StopIteration):
+            self._give_up()
+
+    def _next(self) -> tuple[int, list[str]]:
+        record = next(self.reader)
+        start, self.line = self.line + 1, self.reader.line_num
+        return start, record
+
+    def _give_up(self) -> None:
+        self.broken = True
+        self.handle.close()
+
+    def take(self, n: int) -> tuple[np.ndarray, list[int]]:
+        places, bad = np.zeros(n, dtype=np.int64), []
+        i = 0
+        try:
+            while i < n:
+                start, record = self._next()
+                if len(record) == self.width or not record:  # Arrow reads an empty line as a row of empty values
+                    places[i] = start
+                    i += 1
+                elif any(cell.strip() for cell in record):
+                    bad.append(start)
+        except (csv.Error, UnicodeError, StopIteration):  # the two parsers disagree: count on from here
+            places[i:] = np.arange(self.line + 1, self.line + 1 + n - i)
+            self._give_up()
+        return places, bad
+
+    def rest(self) -> list[int]:
+        bad = []
+        try:
+            while True:
+                start, record = self._next()
+                if len(record) != self.width and any(cell.strip() for cell in record):
+                    bad.append(start)  # (a valid row here would be one Arrow did not see: not counted)
+        except (csv.Error, UnicodeError, StopIteration):
+            self.handle.close()
+        return bad
 
 
 def _arrow_problem(exc: Exception) -> str:

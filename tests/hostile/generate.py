@@ -518,6 +518,12 @@ def submission_cases(add) -> None:
     workbook = f"{SUBMISSION}.xlsx"
     sub("ok", {workbook: _workbook(), "ke_hoach.pdf": b"%PDF"}, expect="loaded", loaded=None)
     sub("stale_dimension", {workbook: _workbook(items=40, dimension="A1:E3")}, expect="loaded", loaded=None)
+    sub("dimension_a1", {workbook: _workbook(items=3, dimension="A1")}, expect="loaded", loaded=None)
+    for slug, score, reason in (("fullwidth", "１", "is not a number"), ("arabic", "٢", "is not a number"),
+                                ("digits", "1" * 16, "too many digits"), ("range", 7, "outside the criterion's range"),
+                                ("huge_float", 1e300, "too many digits"), ("word", "nhiều", "is not a number")):
+        sub(f"score_{slug}", {workbook: _workbook(scores=[("1.1", "a", 1, score, None), ("1.2", "b", 2, 2, None)])},
+            expect="quarantined", text=reason, loaded=None)
     sub("many_rows", {workbook: _workbook(items=600)}, expect="rejected", text="more than 500 rows")
     sub("big_workbook", {workbook: _workbook(scores=[(f"1.{i}", "a", 1, 1, f"{i:05d}" * 6000)
                                                      for i in range(1, 90)])},
