@@ -137,8 +137,7 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
                                f"content, beyond the limit of {limits.max_total_bytes // (1024 * 1024)} MiB "
                                "(REFORMWH_SUBMISSION_MAX_MB)")
         for info in infos:
-            # zipfile decodes names from UTF-8 when the entry says so, otherwise from code page 437.
-            path = _safe_entry_path(info.filename, label)
+            path = _safe_entry_path(_entry_name(info), label)
             where = f"entry '{prefix}{path}'"
             budget.entry(where)
             mode = info.external_attr >> 16
@@ -160,7 +159,10 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
                 raise FileRejected(f"{label}: {where}: cannot be read ({exc})") from None
             if is_workbook:
-                found.setdefault("workbook", (path, content))
+                if "workbook" in found:  # which one would be the report? Neither is guessed at.
+                    raise FileRejected(f"{label}: {where}: a second workbook named like the submission (the "
+                                       f"first: '{found['workbook'][0]}'); send one")
+                found["workbook"] = (path, content)
                 continue
             if nested:
                 if depth + 1 > limits.max_nesting:
@@ -169,6 +171,21 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
                 _scan_zip(content, f"{prefix}{path}/", depth + 1, limits, budget, label, None, found)
             files.append(EvidenceFile(f"{prefix}{path}", path.rsplit("/", 1)[-1], size, sha))
     return files
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's name. zipfile decodes it from UTF-8 when the entry's flag says so, else from code page 437;
+    many archivers write UTF-8 without the flag (names came out as 'Quyß║┐t'), and Vietnamese Windows ones
+    code page 1258: the name's bytes are tried as UTF-8, then Windows-1258, else CP437 stays."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437")
+    for encoding in ("utf-8", "cp1258"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _is_workbook(path: str, workbook_name: str) -> bool:
@@ -188,6 +205,9 @@ def _pack_folder(folder: Path, label: str, budget: _Budget) -> bytes:
             relative = full.relative_to(folder).as_posix()
             if full.is_symlink():
                 raise FileRejected(f"{label}: '{relative}': a link; links are refused (send the file itself)")
+            if full.is_file() and full.stat().st_nlink > 1:  # a hard link reaches a file outside as well
+                raise FileRejected(f"{label}: '{relative}': a hard link (the file has {full.stat().st_nlink} "
+                                   "names); links are refused (send a copy of the file)")
             if not full.resolve().is_relative_to(root):
                 raise FileRejected(f"{label}: '{relative}' lies outside the submission")
             if full.is_file():

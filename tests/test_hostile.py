@@ -74,6 +74,10 @@ def test_every_hostile_input_gets_its_outcome(make_settings, corpus, monkeypatch
             wrong.append(f"{where}: {skipped} skipped, expected {case.skipped}")
         if case.expect == "quarantined" and not any(case.text in r for r in reasons.get(shown(case.name), [])):
             wrong.append(f"{where}: no quarantine reason with {case.text!r}: {reasons.get(shown(case.name))}")
+        if case.evidence_file and query(settings, "select count(*) from raw.self_reports__evidence_files "
+                                               "where source_file = %s and file_name = %s",
+                                               [shown(case.name), case.evidence_file]) != [(1,)]:
+            wrong.append(f"{where}: no evidence file named {case.evidence_file!r} in raw")
         if case.distinct_keys is not None and case.source == "one_stop_shop":
             distinct = raw_files.get(shown(case.name), (0, 0))[1]
             if distinct != case.distinct_keys:

@@ -20,7 +20,7 @@ import stat
 import sys
 import unicodedata
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import openpyxl
@@ -46,7 +46,7 @@ class Case:
     quarantined: int | None = None
     distinct_keys: int | None = None  # distinct keys in raw after the load, where doubling is the danger
     skipped: int | None = None
-    env: dict = field(default_factory=dict)  # not used per case: the corpus's limits are in LIMITS
+    evidence_file: str | None = None  # a self-report evidence file name raw must hold, as the unit wrote it
 
 
 # Submission limits the corpus runs with, so a "too big" workbook stays small on disk.
@@ -542,6 +542,21 @@ def submission_cases(add) -> None:
     sub("bad_name", {workbook: _workbook()}, name="khong_dung_ten.zip", expect="rejected", text="not named")
     sub("bad_name_bytes", {workbook: _workbook()}, name=os.fsdecode(b"000.00.16.H99\xff_2025-Y.zip"),
         expect="rejected", text="not named")
+    sub("two_workbooks", {workbook: _workbook(), f"ban_sao/{workbook}": _workbook(items=2)}, expect="rejected",
+        text="a second workbook")
+    # a UTF-8 name without the UTF-8 flag (many archivers): read as UTF-8, not as CP437 ('Quyß║┐t')
+    counter[0] += 1
+    add(Case(f"{SUBMISSION} ({counter[0]:02d} utf8 no flag).zip", "self_reports", "loaded",
+             evidence_file="Quyết.pdf"),
+        lambda p: p.write_bytes(_unflagged_names(_zip({workbook: _workbook(), "QuyXXXt.pdf": b"%PDF"}),
+                                                 {b"QuyXXXt.pdf": "Quyết.pdf".encode()})))
+    # folder submissions: a hard link is refused like a symbolic one; a plain folder loads
+    counter[0] += 1
+    add(Case(f"{SUBMISSION} ({counter[0]:02d} folder)", "self_reports", "loaded"),
+        lambda p: _folder(p, {workbook: _workbook(), "ke_hoach.pdf": b"%PDF folder"}))
+    counter[0] += 1
+    add(Case(f"{SUBMISSION} ({counter[0]:02d} hard link)", "self_reports", "rejected", "a hard link"),
+        lambda p: _folder(p, {workbook: _workbook(), "ke_hoach.pdf": b"%PDF hard"}, hard_link="ke_hoach.pdf"))
     counter[0] += 1
     add(Case(f"{SUBMISSION} ({counter[0]:02d} not zip).zip", "self_reports", "rejected", "not a readable ZIP"),
         lambda p: p.write_bytes(b"not a zip at all"))
@@ -567,6 +582,23 @@ def _write_zip(path: Path, entries: dict[str, bytes], links=()) -> None:
             info = zipfile.ZipInfo(name)
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
             archive.writestr(info, "/etc/passwd")
+
+
+def _unflagged_names(data: bytes, names: dict[bytes, bytes]) -> bytes:
+    """The archive with entry names replaced byte for byte (same lengths) and the UTF-8 flag left unset, as an
+    archiver that writes UTF-8 without saying so does."""
+    for placeholder, name in names.items():
+        assert len(placeholder) == len(name)
+        data = data.replace(placeholder, name)
+    return data
+
+
+def _folder(path: Path, files: dict[str, bytes], hard_link: str | None = None) -> None:
+    path.mkdir()
+    for name, data in files.items():
+        (path / name).write_bytes(data)
+    if hard_link:  # a second name for the file, outside the submission
+        os.link(path / hard_link, path.parent / f".outside-{path.name}")
 
 
 def _rewrite_zip(data: bytes, member: str, change) -> bytes:
