@@ -291,3 +291,30 @@ def test_source_lines_count_lines_not_records(make_settings, tmp_path, fmt):
         ("L-1", 2), ("L-2", 5), ("L-3", 6), ("L-4", 9), ("L-5", 12)]
     assert query(settings, "select source_line, record->>'line' from quarantine.rows order by 1") == [
         (8, "bad" + delimiter + "row"), (11, delimiter.join(["another", "bad", "one"]))]
+
+
+def test_a_lost_connection_names_the_file_and_says_nothing_was_kept(make_settings, tmp_path, capsys):
+    """The server ends the loader's session in the middle of a file (as a killed postmaster would): one clear
+    error naming the file and saying nothing of it was kept, no psycopg warning about the COPY, nothing in raw."""
+    import psycopg
+
+    from ingestion.loader import Loader, WarehouseLost
+    from tests.hostile.generate import dossier
+
+    settings = make_settings(SAMPLES / "reference")
+    path = _csv(tmp_path / "cut_20250616.csv", [dossier(f"CUT-{i}") for i in range(1000)])
+    conn = psycopg.connect(settings.database_url, autocommit=True)
+    loader = Loader(conn, "one_stop_shop", settings.reference_dir, settings.header_aliases_file, b"k")
+    original = loader._write_raw
+
+    def write_then_lose(*args):
+        with psycopg.connect(settings.database_url, autocommit=True) as other:
+            other.execute("select pg_terminate_backend(%s)", [conn.info.backend_pid])
+        return original(*args)
+
+    loader._write_raw = write_then_lose
+    with pytest.raises(WarehouseLost, match=r"cut_20250616.csv: the connection to the warehouse was lost .*"
+                                            r"nothing of this file was kept"):
+        loader.load(path)
+    assert "error ignored terminating" not in capsys.readouterr().err
+    assert query(settings, "select count(*) from raw.one_stop_shop__dossiers") == [(0,)]
