@@ -104,6 +104,7 @@ class HeaderMap:
     def __init__(self, contract: Contract, aliases: dict[str, dict[str, list[str]]]):
         self.contract = contract
         self.lookup: dict[str, int] = {}
+        self.key_columns: dict[str, int | None] = {}  # a JSON key as written -> its field, memoised
         extra_aliases = aliases.get(f"{contract.source}.{contract.entity}", {})
         for index, f in enumerate(contract.fields):
             for name in [f.header, f.portal, f.name, *extra_aliases.get(f.name, [])]:
@@ -700,8 +701,12 @@ def _json_scalar(value) -> str:
 def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dict | None]:
     values = [""] * width
     extra = {}
+    columns = header_map.key_columns
     for key, value in obj.items():
-        index = header_map.lookup.get(normalise_header(key))
+        try:
+            index = columns[key]
+        except KeyError:  # each record repeats the same keys: each is normalised once
+            index = columns[key] = header_map.lookup.get(normalise_header(key))
         if isinstance(value, list) and key in NESTED_TOTALS:
             extra[key] = value  # the nested list stays verbatim in raw
             try:
