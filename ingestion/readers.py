@@ -16,6 +16,7 @@ import math
 import re
 import tomllib
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +37,9 @@ IGNORED_HEADERS = {"stt"}
 TEXT_SUFFIXES = {".csv", ".txt"}
 ACCEPTED_SUFFIXES = TEXT_SUFFIXES | {".xlsx", ".xls", ".json", ".jsonl"}
 csv.field_size_limit(10 * 1024 * 1024)
+# openpyxl warns when a date cell holds a serial no date can be (2958466, 1e20) and reads it as '#VALUE!',
+# which the row's quarantine reason then names: the warning would only repeat it, outside the audit.
+warnings.filterwarnings("ignore", message=r"Cell \w+ is marked as a date but the serial value", category=UserWarning)
 
 
 class FileRejected(Exception):
