@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import queue
 import re
 import tempfile
@@ -53,6 +55,7 @@ from ingestion.readers import (
     open_batches,
     read_workbook,
     reject_undecodable,
+    shown,
 )
 from ingestion.reference import Catalog, UnitRegistry
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
@@ -84,8 +87,8 @@ class LoadResult:
             return f"REJECTED  {self.message}" + (f" (as before: load {self.load_id}; not recorded again)"
                                                   if self.again else "")
         if self.status == "already_loaded":
-            return f"unchanged {self.path.name}: already loaded (load {self.load_id}), nothing to do"
-        text = (f"loaded    {self.path.name}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
+            return f"unchanged {shown(self.path)}: already loaded (load {self.load_id}), nothing to do"
+        text = (f"loaded    {shown(self.path)}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
                 f"{self.rows_quarantined} quarantined, {self.rows_skipped} skipped (load {self.load_id}, "
                 f"{self.seconds:.1f}s)")
         for warning in self.warnings:
@@ -153,6 +156,31 @@ def _string_hashes(column: pa.Array) -> np.ndarray:
 
 # Hashes files while they load (hashlib lets go of the GIL on large blocks).
 HASHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="reformwh-hash")
+
+
+class WarehouseLost(Exception):
+    """The connection to the warehouse broke during a load: the batch cannot go on."""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _unexpected(exc: BaseException) -> str:
+    """What went wrong, without the values involved (an error's text may quote the row it choked on, which may
+    hold personal data): the kind of error, and the column when the server names one."""
+    if isinstance(exc, psycopg.Error):
+        where = re.search(r"column (\w+)", getattr(exc.diag, "context", None) or "")
+        return f"the warehouse refused a value{f' in column {where[1]}' if where else ''} ({type(exc).__name__})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    return type(exc).__name__
+
+
+# A COPY cut short by a lost connection makes psycopg log its own warning; the loader reports it, once.
+logging.getLogger("psycopg").addFilter(lambda record: not str(record.msg).startswith("error ignored terminating"))
 
 
 class _LoadedMeanwhile(Exception):
@@ -276,6 +304,9 @@ class Loader:
         self._use(self.contracts[0])
         if conn.info.encoding != "utf-8":  # the server checks the UTF-8 of what COPY sends only from UTF-8 clients
             conn.execute("set client_encoding to 'UTF8'")
+        # A loader killed mid-statement leaves its query running until the server next writes to it; this makes
+        # the server look every few seconds and stop the query (and roll the load back) once the client is gone.
+        conn.execute("set client_connection_check_interval = '2s'")
         ensure_schema(conn)
 
     def _use(self, contract: Contract) -> None:
@@ -301,14 +332,34 @@ class Loader:
             except FileRejected as exc:
                 problems.append(f"as {contract.entity}: {exc}")
         names = " or ".join(f"'{c.file_prefixes[0]}_…'" for c in self.contracts)
-        raise FileRejected(f"{path.name}: cannot tell which export this is (name it {names}); "
+        raise FileRejected(f"{shown(path)}: cannot tell which export this is (name it {names}); "
                            + "; ".join(problems))
 
     # -- public --------------------------------------------------------------------------------------
     def load(self, path: Path) -> LoadResult:
-        started = time.monotonic()
-        started_at = datetime.now(LOCAL_TZ)
+        """Load one file (or submission). Whatever goes wrong with the file itself becomes its rejection, with
+        an audit row, so a batch goes on with the next file; only a lost warehouse connection stops it."""
         path = Path(path)
+        started_at = datetime.now(LOCAL_TZ)
+        try:
+            return self._load(path, started_at)
+        except Exception as exc:
+            if self.conn.closed or self.conn.broken:
+                raise WarehouseLost(f"{shown(path)}: the connection to the warehouse was lost while loading it "
+                                    f"({_first_line(exc)}); nothing of this file was kept") from None
+            if os.environ.get("REFORMWH_DEBUG"):
+                raise
+            self._use(self.contracts[0])
+            layout = Layout(path.suffix.lower().lstrip(".") or "unknown")
+            try:
+                sha, size = file_sha256(path) if path.is_file() else (None, 0)
+            except OSError:
+                sha, size = None, 0
+            return self._reject(path, sha, size, layout, started_at,
+                                f"{shown(path)}: could not be loaded ({_unexpected(exc)}); nothing of it was kept")
+
+    def _load(self, path: Path, started_at: datetime) -> LoadResult:
+        started = time.monotonic()
         if self.source == "self_reports":
             return self._load_submission(path, started, started_at)
         if not path.is_file():
@@ -382,7 +433,7 @@ class Loader:
     def _load_submission_rows(self, path: Path, submission, layout: Layout, started_at: datetime) -> LoadResult:
         import openpyxl
 
-        label, sha = path.name, submission.sha256
+        label, sha = shown(path), submission.sha256
         extracted_at = started_at.strftime("%Y-%m-%d %H:%M:%S")  # a submission carries no extraction time
         annual = submission.period_key.endswith("-Y")
         constants = {"submission_id": sha, "unit_code": submission.unit_code, "period_key": submission.period_key}
@@ -408,7 +459,8 @@ class Loader:
             entities = [(SUBMISSIONS, Layout(layout.file_format), iter([_batch_of([header], SUBMISSIONS)]))]
             for contract in (SCORES, FIGURES, EVIDENCE_ITEMS):
                 if contract.entity in sheets:
-                    sheet_layout = Layout("xlsx", sheet=sheets[contract.entity])
+                    sheet_layout = Layout("xlsx", sheet=sheets[contract.entity],
+                                          max_rows=self.limits.max_sheet_rows)
                     self._use(contract)
                     batches = read_workbook(workbook_path, self.header_map, sheet_layout)
                     entities.append((contract, sheet_layout, _with_constants(batches, contract, constants)))
@@ -431,7 +483,7 @@ class Loader:
         self.conn.execute(
             "insert into raw.self_reports__packages (submission_id, load_id, package_name, package_format, "
             "package_bytes, package) values (%s, %s, %s, %s, %s, %s) on conflict do nothing",
-            [sha, total.load_id, path.name, submission.package_format, len(submission.package), submission.package],
+            [sha, total.load_id, shown(path), submission.package_format, len(submission.package), submission.package],
         )
         self._use(SUBMISSIONS)
         return total
@@ -474,11 +526,11 @@ class Loader:
         layout, batches = open_batches(path, self.header_map)
         result = LoadResult(path, "loaded", load_id=load_id)
         try:
-            self._copy_entity(batches, result, path.name, extracted_at)
+            self._copy_entity(batches, result, shown(path), extracted_at)
         except (UnicodeDecodeError, psycopg.errors.CharacterNotInRepertoire,
                 psycopg.errors.UntranslatableCharacter) as exc:
             reject_undecodable(path, layout)  # delimited text is checked for UTF-8 where it is decoded
-            raise FileRejected(f"{path.name}: {str(exc).splitlines()[0]}") from None
+            raise FileRejected(f"{shown(path)}: {str(exc).splitlines()[0]}") from None
         result.rows_skipped = layout.rows_skipped
         if layout.extra_columns:
             result.warnings.append(
@@ -643,17 +695,13 @@ class Loader:
                                 Jsonb(record), reasons])
 
     def _quarantine_conflicting_duplicates(self, load_id: int) -> int:
-        """Rows whose key repeats within the file with different content: all of them go to quarantine."""
+        """Rows whose key repeats within the file with different content: all of them go to quarantine.
+        Grouping and joins by equality only (key values are never null: empty is ''), so the server hashes
+        them: linear in the file's rows, however many keys repeat."""
         contract = self.contract
         table = contract.raw_table
         key = ", ".join(contract.key)
-        # Two steps, so the usual case (no key repeats) costs one aggregate over the file's rows.
-        repeated = self.conn.execute(
-            f"select {key} from {table} where load_id = %s group by {key} having count(*) > 1", [load_id]
-        ).fetchall()
-        if not repeated:
-            return 0
-        content = "row(" + ", ".join(["extra_columns::text"] + [f.name for f in contract.fields]) + ")"
+        content = "md5(row(" + ", ".join(["extra_columns::text"] + [f.name for f in contract.fields]) + ")::text)"
         record = "jsonb_strip_nulls(jsonb_build_object(" + ", ".join(
             f"'{f.name}', nullif(r.{f.name}, '')" for f in contract.fields
         ) + ", 'extra_columns', r.extra_columns))"
@@ -661,15 +709,17 @@ class Loader:
         reason = f"the same {headers} {DUPLICATE_IN_FILE}"
         return self.conn.execute(
             f"""
-            with conflicting as materialized (
-                select {key} from {table}
-                where load_id = %(load_id)s and {contract.key[0]} = any(%(keys)s::text[])
-                group by {key} having count(distinct {content}) > 1
+            with repeated as materialized (
+                select {key} from {table} where load_id = %(load_id)s group by {key} having count(*) > 1
+            ),
+            conflicting as materialized (
+                select {key} from {table} r join repeated using ({key})
+                where r.load_id = %(load_id)s
+                group by {key} having min({content}) <> max({content})
             ),
             moved as (
                 delete from {table} r using conflicting c
-                where r.load_id = %(load_id)s
-                    and {" and ".join(f"r.{k} is not distinct from c.{k}" for k in contract.key)}
+                where r.load_id = %(load_id)s and {" and ".join(f"r.{k} = c.{k}" for k in contract.key)}
                 returning r.*
             )
             insert into quarantine.rows
@@ -678,8 +728,7 @@ class Loader:
                    array[%(reason)s]
             from moved r
             """,
-            {"load_id": load_id, "keys": sorted({row[0] for row in repeated}), "source": self.source,
-             "entity": contract.entity, "reason": reason},
+            {"load_id": load_id, "source": self.source, "entity": contract.entity, "reason": reason},
         ).rowcount
 
     def _audit(self, result: LoadResult, path: Path, sha: str | None, size: int, layout: Layout,
@@ -691,7 +740,7 @@ class Loader:
                 started_at, status, rows_read, rows_loaded, rows_quarantined, rows_skipped, message, warnings)
             values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
-            [result.load_id, self.source, self.contract.entity, path.name, str(path.resolve()), sha, size,
+            [result.load_id, self.source, self.contract.entity, shown(path), shown(str(path.resolve())), sha, size,
              layout.file_format, layout.encoding, layout.delimiter, layout.sheet, layout.header_line,
              extracted_at, origin, started_at, status, result.rows_read, result.rows_loaded,
              result.rows_quarantined, result.rows_skipped, result.message, Jsonb(result.warnings)],

@@ -11,10 +11,12 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
-_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})")
-_PORTAL_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+# re.ASCII: \d is 0-9 only. Fullwidth or Arabic-Indic digits are not what an export writes; Python's int()
+# would read them, and a look-alike must not load as a date or a count.
+_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?", re.ASCII)
+_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})", re.ASCII)
+_PORTAL_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -52,8 +54,14 @@ def plain_date(text: str) -> str:
     return parse_timestamp(text)[0][:10]
 
 
+EXCEL_LAST_SERIAL = 2958465  # 31/12/9999, the last day Excel has
+
+
 def excel_serial_to_iso(serial: float) -> str:
-    """An Excel serial date (1900 date system) as the ISO text the parsers accept."""
+    """An Excel serial date (1900 date system) as the ISO text the parsers accept; a number that is no date
+    Excel can hold stays as it is (and fails the date check)."""
+    if not 0 <= serial < EXCEL_LAST_SERIAL + 1:
+        return str(serial)
     value = datetime(1899, 12, 30) + timedelta(days=float(serial))
     value = value.replace(microsecond=0) + timedelta(seconds=round(value.microsecond / 1e6))
     if value.hour == value.minute == value.second == 0:
@@ -108,28 +116,41 @@ document_form = _label_parser(
     "form (Hình thức)", {"Điện tử": "electronic", "Giấy": "paper", "Điện tử và giấy": "electronic_and_paper"}
 )
 
-_AMOUNT = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+")
+_AMOUNT = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+", re.ASCII)
+MAX_AMOUNT = 2**63 - 1  # bigint
+MAX_COUNT = 2**31 - 1  # integer
 
 
 def amount(text: str) -> int:
-    if not _AMOUNT.fullmatch(text):
+    if len(text) > 40 or not _AMOUNT.fullmatch(text):
         raise ValueError("is not an amount in VND (an integer, thousands separated by '.', ',' or space)")
-    return int(re.sub(r"[., ]", "", text))
+    value = int(re.sub(r"[., ]", "", text))
+    if value > MAX_AMOUNT:
+        raise ValueError("is too large for an amount in VND")
+    return value
+
+
+_COUNT = re.compile(r"\d+", re.ASCII)
 
 
 def count(text: str) -> int:
-    if not text.isdigit():
+    if not _COUNT.fullmatch(text):
         raise ValueError("is not a whole number")
+    if len(text) > 10 or int(text) > MAX_COUNT:
+        raise ValueError("is too large a number")
     return int(text)
 
 
-_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
+_DECIMAL = re.compile(r"-?(\d+)(?:[.,](\d+))?", re.ASCII)
 
 
 def decimal(text: str) -> str:
     """A score or figure: '2.5' or '2,5' (Vietnamese decimal comma); kept as exact text for numeric."""
-    if not _DECIMAL.fullmatch(text):
+    m = _DECIMAL.fullmatch(text)
+    if not m:
         raise ValueError("is not a number")
+    if len(m[1]) > 15 or len(m[2] or "") > 20:  # no score or figure has more; numeric has a limit too
+        raise ValueError("has too many digits (at most 15 before the decimal point and 20 after)")
     return text.replace(",", ".")
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import itertools
 import json
+import math
+import re
 import tomllib
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +37,9 @@ IGNORED_HEADERS = {"stt"}
 TEXT_SUFFIXES = {".csv", ".txt"}
 ACCEPTED_SUFFIXES = TEXT_SUFFIXES | {".xlsx", ".xls", ".json", ".jsonl"}
 csv.field_size_limit(10 * 1024 * 1024)
+# openpyxl warns when a date cell holds a serial no date can be (2958466, 1e20) and reads it as '#VALUE!',
+# which the row's quarantine reason then names: the warning would only repeat it, outside the audit.
+warnings.filterwarnings("ignore", message=r"Cell \w+ is marked as a date but the serial value", category=UserWarning)
 
 
 class FileRejected(Exception):
@@ -52,10 +57,36 @@ class Layout:
     header_line: int | None = None
     extra_columns: list[str] = field(default_factory=list)
     rows_skipped: int = 0
+    max_rows: int | None = None  # of a workbook sheet (self-report submissions), else no limit
+
+
+def shown(name: Path | str) -> str:
+    """A file name (of a Path, or a whole path) as messages and the audit may show it: bytes that are not UTF-8
+    (kept by Python as surrogates), control characters (a newline or an ANSI escape could forge or hide output
+    lines) and other invisible characters are written as escapes."""
+    text = name.name if isinstance(name, Path) else name
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def strip_format_characters(text: str) -> str:
+    """Without Unicode format characters (category Cf: U+FEFF, zero-width spaces, bidi marks), which are
+    invisible and would make a second, different name or key."""
+    if text.isascii():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 def normalise_header(text: object) -> str:
-    return unicodedata.normalize("NFC", str(text)).strip().casefold()
+    return strip_format_characters(unicodedata.normalize("NFC", str(text))).strip().casefold()
 
 
 def load_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
@@ -77,6 +108,7 @@ class HeaderMap:
     def __init__(self, contract: Contract, aliases: dict[str, dict[str, list[str]]]):
         self.contract = contract
         self.lookup: dict[str, int] = {}
+        self.key_columns: dict[str, int | None] = {}  # a JSON key as written -> its field, memoised
         extra_aliases = aliases.get(f"{contract.source}.{contract.entity}", {})
         for index, f in enumerate(contract.fields):
             for name in [f.header, f.portal, f.name, *extra_aliases.get(f.name, [])]:
@@ -132,19 +164,24 @@ def _detect_encoding(path: Path) -> str:
 
 def _text_lines(path: Path, encoding: str) -> Iterator[str]:
     """Decoded NFC lines; a byte sequence that is not in the file's encoding rejects the file, with its line."""
-    name = path.name
+    name = shown(path)
+    too_long = f"longer than {MAX_LINE_BYTES >> 20} MiB; no export line is that long"
     if encoding == "utf-16":
         with open(path, encoding="utf-16", newline="") as handle:
             number = 0
             try:
-                for number, line in enumerate(handle, 1):  # noqa: B007
+                for number, line in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES // 2 + 1), ""), 1):
+                    if len(line) > MAX_LINE_BYTES // 2:
+                        raise FileRejected(f"{name}: line {number}: {too_long}")
                     yield _nfc(line)
             except UnicodeError as exc:
                 raise FileRejected(f"{name}: near line {number + 1}: not valid UTF-16 ({exc.reason})") from None
         return
     with open(path, "rb") as handle:
         first = True
-        for number, raw in enumerate(handle, 1):
+        for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise FileRejected(f"{name}: line {number}: {too_long}")
             if first and encoding == "utf-8-sig":
                 raw = raw[3:]
             first = False
@@ -175,6 +212,8 @@ def _best_candidate_message(name: str, rows: list[list[str]], header_map: Header
 
 
 BATCH_ROWS = 65536
+CSV_BLOCK_BYTES = 1 << 21  # Arrow reads delimited text in blocks of this size; a row may span two at most
+MAX_LINE_BYTES = 16 << 20  # a line read by Python (the header search, JSON Lines)
 
 
 @dataclass
@@ -192,12 +231,25 @@ class Batch:
         return len(self.places)
 
 
+# Every Cf character lies in planes 0, 1 and 14 (tests/test_hostile.py checks against the whole range).
+FORMAT_CHARACTERS = frozenset(chr(c) for c in itertools.chain(range(0xD800), range(0xE000, 0x20000),
+                                                             range(0xE0000, 0xE1000))
+                              if unicodedata.category(chr(c)) == "Cf")
+# What trimming removes at either end of a value: Arrow's whitespace, then format characters, repeatedly.
+_EDGES = "[\\s\\p{Z}\\p{Cf}\\x{85}]"
+_TRIM_EDGES = f"^{_EDGES}+|{_EDGES}+$"
+
+
 def _whitespace_edges() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Which bytes may begin / end a character Arrow's trim removes (every such character is below U+3001;
     tests/test_nfc.py checks), by byte value; and which first two / last two bytes of a value may, by pair
     (a one-byte space pairs with any byte): 0xE1 begins Ủ as well as U+1680, 0xA0 ends à as well as U+00A0."""
     chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
     trimmed = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
+    # Format characters (Cf) are trimmed too: a U+FEFF where two exports were joined, a zero-width space.
+    trimmed = ["" if c in FORMAT_CHARACTERS else rest for c, rest in zip(chars, trimmed, strict=True)]
+    chars += [c for c in FORMAT_CHARACTERS if ord(c) >= 0x3001]
+    trimmed += [""] * (len(chars) - len(trimmed))
     first, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
     first_two, last_two = np.zeros((256, 256), dtype=bool), np.zeros((256, 256), dtype=bool)
     for char, rest in zip(chars, trimmed, strict=True):
@@ -245,7 +297,10 @@ def clean_column(array: pa.Array) -> pa.Array:
     mask = np.zeros(len(array), dtype=bool)
     mask[rows] = True
     mask = pa.array(mask)
-    return pc.replace_with_mask(array, mask, pc.utf8_trim_whitespace(array.filter(mask)))
+    trimmed = pc.utf8_trim_whitespace(array.filter(mask))
+    if pc.any(pc.match_substring_regex(trimmed, _TRIM_EDGES)).as_py():  # format characters at an edge
+        trimmed = pc.utf8_trim_whitespace(pc.replace_substring_regex(trimmed, _TRIM_EDGES, ""))
+    return pc.replace_with_mask(array, mask, trimmed)
 
 
 def _skippable(cells: list[str]) -> bool:
@@ -261,11 +316,11 @@ def reject_undecodable(path: Path, layout: Layout) -> None:
     if layout.encoding:
         for number, line in enumerate(_text_lines(path, layout.encoding), 1):
             if "\x00" in line:
-                raise FileRejected(f"{path.name}: line {number}: a NUL character (U+0000), which no text value can "
+                raise FileRejected(f"{shown(path)}: line {number}: a NUL character (U+0000), which no text value can "
                                    "hold; remove it and export the file again")
 
 
-def _batch_from_table(table, columns, extras, header_map, layout, first_place, unreadable):
+def _batch_from_table(table, columns, extras, header_map, layout, places, unreadable):
     """Contract-aligned batch from a block of the file's columns (by position), dropping skippable rows."""
     n = table.num_rows
     used = set(columns) | {p for p, _ in extras}
@@ -274,7 +329,6 @@ def _batch_from_table(table, columns, extras, header_map, layout, first_place, u
             table.column(position).validate(full=True)
     names = [f.name for f in header_map.contract.fields]
     key_indexes = [names.index(k) for k in header_map.contract.key]
-    places = np.arange(first_place, first_place + n, dtype=np.int64)
     aligned = [clean_column(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
     no_key = np.ones(n, dtype=bool)
     for k in key_indexes:
@@ -309,24 +363,30 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
         head.append(line)
         if len(head) >= HEADER_SEARCH_ROWS:
             break
+    if head and "\r" in head[0].rstrip("\r\n"):
+        raise FileRejected(f"{shown(path)}: line 1: lines end with a carriage return alone (CR, as classic Mac OS "
+                           "wrote them); save the export again with Windows (CRLF) or Unix (LF) line ends")
     candidates = []
-    for delimiter in (",", ";", "\t"):
-        rows = list(csv.reader(head, delimiter=delimiter))
-        found = _find_header(rows, header_map)
-        if found is not None:
-            candidates.append((found, -len(rows[found]), delimiter, rows))
-    if not candidates:
-        rows = max((list(csv.reader(head, delimiter=d)) for d in (",", ";", "\t")),
-                   key=lambda r: max(map(len, r), default=0))
-        raise FileRejected(_best_candidate_message(path.name, rows, header_map, "line"))
+    try:
+        for delimiter in (",", ";", "\t"):
+            rows = list(csv.reader(head, delimiter=delimiter))
+            found = _find_header(rows, header_map)
+            if found is not None:
+                candidates.append((found, -len(rows[found]), delimiter, rows))
+        if not candidates:
+            rows = max((list(csv.reader(head, delimiter=d)) for d in (",", ";", "\t")),
+                       key=lambda r: max(map(len, r), default=0))
+            raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
+    except csv.Error as exc:  # e.g. a field over the size limit; its text quotes no value
+        raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {_first_line(exc)}") from None
     header_index, _, delimiter, rows = min(candidates)
     layout.delimiter = delimiter
     layout.header_line = header_index + 1
     headers = rows[header_index]
-    columns, extras = header_map.resolve(headers, f"{path.name}: line {header_index + 1}")
+    columns, extras = header_map.resolve(headers, f"{shown(path)}: line {header_index + 1}")
     layout.extra_columns = [name for _, name in extras]
     positional = [f"c{i}" for i in range(len(headers))]
-    unreadable: list[tuple[int, str, str]] = []
+    unreadable: list[tuple[int, str, str]] = []  # rows of the wrong width, in file order, as Arrow reports them
     state = {"rows": 0}
 
     def invalid_row(row) -> str:
@@ -338,39 +398,126 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
             unreadable.append((place, row.text, f"the row has {cells} cells, the header {len(headers)}"))
         return "skip"
 
+    lines: _LineNumbers | None = None  # once records and lines part ways
+    handed = 0  # unreadable rows handed on so far
+
     import pyarrow.csv as pcsv
 
-    reader = pcsv.open_csv(
-        path,
-        read_options=pcsv.ReadOptions(
-            skip_rows=header_index + 1, column_names=positional, block_size=1 << 21,
-            encoding="utf8" if encoding.startswith("utf-8") else encoding,
-        ),
-        parse_options=pcsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid_row
-        ),
-        # Not checked for UTF-8 here: whatever decodes a value checks it (the server every value loaded
-        # into raw), and reject_undecodable names the line; checking every value twice cost 0.2 s a million rows.
-        convert_options=pcsv.ConvertOptions(
-            column_types={name: pa.string() for name in positional},
-            strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False,
-        ),
-    )
     first_place = header_index + 2
     try:
+        reader = pcsv.open_csv(
+            # Arrow takes a path as UTF-8; a name that is not (Linux allows any bytes) is opened by Python.
+            path if str(path).isprintable() else pa.PythonFile(open(path, "rb"), mode="r"),  # noqa: SIM115
+            read_options=pcsv.ReadOptions(
+                skip_rows=header_index + 1, column_names=positional, block_size=CSV_BLOCK_BYTES,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=invalid_row
+            ),
+            # Not checked for UTF-8 here: whatever decodes a value checks it (the server every value loaded
+            # into raw), and reject_undecodable names the line; checking every value twice cost 0.2 s a million rows.
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in positional},
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False,
+            ),
+        )
         for record_batch in reader:
-            batch = _batch_from_table(record_batch, columns, extras, header_map, layout, first_place,
-                                      list(unreadable))
-            unreadable.clear()
-            first_place += record_batch.num_rows
-            state["rows"] += record_batch.num_rows
-            yield batch
+            n = record_batch.num_rows
+            if lines is None and (len(unreadable) > handed or _spans_lines(record_batch)):
+                # Arrow counts records, not lines, and does not say where a row it skipped was: from here on
+                # Python's csv module, reading alongside, gives each record its first line.
+                lines = _LineNumbers(path, encoding, delimiter, header_index, len(headers), state["rows"])
+            if lines is None or lines.broken:
+                places, bad_lines = np.arange(first_place, first_place + n, dtype=np.int64), []
+            else:
+                places, bad_lines = lines.take(n)
+            bad = [(line, *unreadable[handed + i][1:]) for i, line in enumerate(bad_lines)
+                   if handed + i < len(unreadable)]
+            handed += len(bad)
+            yield _batch_from_table(record_batch, columns, extras, header_map, layout, places, bad)
+            first_place += n
+            state["rows"] += n
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if isinstance(exc, UnicodeDecodeError) or "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             reject_undecodable(path, layout)
-        raise FileRejected(f"{path.name}: near line {first_place}: {exc}") from None
-    if unreadable:
-        yield Batch(np.zeros(0, dtype=np.int64), [pa.array([], pa.string()) for _ in columns], None, unreadable)
+        raise FileRejected(f"{shown(path)}: near line {first_place}: {_arrow_problem(exc)}") from None
+    rest = lines.rest() if lines is not None and not lines.broken else []
+    bad = [(rest[i] if i < len(rest) else place, text, reason)
+           for i, (place, text, reason) in enumerate(unreadable[handed:])]
+    if bad:
+        yield Batch(np.zeros(0, dtype=np.int64), [pa.array([], pa.string()) for _ in columns], None, bad)
+
+
+def _spans_lines(table) -> bool:
+    """Whether a value of the block holds a line end (a quoted value over several lines)."""
+    for column in table.columns:
+        data = column.buffers()[2]
+        # bytes.find is memchr: a copy and a scan cost far less than a NumPy comparison of every byte
+        if data is not None and data.to_pybytes().find(b"\n") >= 0:
+            return True
+    return False
+
+
+class _LineNumbers:
+    """The first line of each record of a delimited file, from Python's csv module reading the same file:
+    `take(n)` gives the lines of the next n records of the header's width and of the rows of another width
+    passed on the way, in file order like Arrow's. Only files where records and lines part ways use it."""
+
+    def __init__(self, path: Path, encoding: str, delimiter: str, header_index: int, width: int, done: int):
+        self.handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed at the end or on error
+        self.reader = csv.reader(self.handle, delimiter=delimiter)
+        self.width, self.line, self.broken = width, 0, False
+        try:
+            for _ in range(header_index + 1):
+                self._next()
+            self.take(done)
+        except (csv.Error, UnicodeError, StopIteration):
+            self._give_up()
+
+    def _next(self) -> tuple[int, list[str]]:
+        record = next(self.reader)
+        start, self.line = self.line + 1, self.reader.line_num
+        return start, record
+
+    def _give_up(self) -> None:
+        self.broken = True
+        self.handle.close()
+
+    def take(self, n: int) -> tuple[np.ndarray, list[int]]:
+        places, bad = np.zeros(n, dtype=np.int64), []
+        i = 0
+        try:
+            while i < n:
+                start, record = self._next()
+                if len(record) == self.width or not record:  # Arrow reads an empty line as a row of empty values
+                    places[i] = start
+                    i += 1
+                elif any(cell.strip() for cell in record):
+                    bad.append(start)
+        except (csv.Error, UnicodeError, StopIteration):  # the two parsers disagree: count on from here
+            places[i:] = np.arange(self.line + 1, self.line + 1 + n - i)
+            self._give_up()
+        return places, bad
+
+    def rest(self) -> list[int]:
+        bad = []
+        try:
+            while True:
+                start, record = self._next()
+                if len(record) != self.width and any(cell.strip() for cell in record):
+                    bad.append(start)  # (a valid row here would be one Arrow did not see: not counted)
+        except (csv.Error, UnicodeError, StopIteration):
+            self.handle.close()
+        return bad
+
+
+def _arrow_problem(exc: Exception) -> str:
+    """Arrow's complaint about a delimited file, without the row text some of its messages quote."""
+    text = str(exc)
+    if "straddl" in text:
+        return "a row too long to read (several MiB: a value that long, or a quote that is never closed)"
+    return text.split(":")[0][:120]
 
 
 def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
@@ -427,7 +574,7 @@ def _cell_text(value, is_date: bool) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         if is_date:
-            return excel_serial_to_iso(value)
+            return excel_serial_to_iso(value)  # a number no date can be stays a number, quarantined
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
@@ -437,38 +584,72 @@ def _cell_text(value, is_date: bool) -> str:
 def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        import zipfile
-
         import openpyxl
 
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise FileRejected(f"{path.name}: not a readable .xlsx workbook ({exc})") from None
-        # A self-report workbook names the sheet to read (layout.sheet); an export is its first sheet.
-        sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
-        layout.sheet = sheet.title
+        except Exception as exc:  # openpyxl raises many kinds on a damaged workbook; its text names no value
+            raise FileRejected(f"{shown(path)}: not a readable .xlsx workbook ({_first_line(exc)})") from None
         try:
-            yield from sheet.iter_rows(values_only=True)
-        finally:
+            # A self-report workbook names the sheet to read (layout.sheet); an export is its first sheet.
+            sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
+        except (KeyError, IndexError):
             workbook.close()
+            raise FileRejected(f"{shown(path)}: the workbook has no sheet '{layout.sheet or 1}'") from None
+        layout.sheet = sheet.title
+        # The sheet's <dimension> element is written by the exporting program and may be stale ("A1:X10" over
+        # 102 rows, or just "A1"): read-only mode trusts it unless told not to, and rows beyond it would vanish.
+        sheet.reset_dimensions()
+        yield from _guarded_rows(sheet.iter_rows(values_only=True), path, layout, workbook.close)
     else:
         import xlrd
 
         try:
             book = xlrd.open_workbook(str(path), on_demand=True)
-        except xlrd.XLRDError as exc:
-            raise FileRejected(f"{path.name}: not a readable .xls workbook ({exc})") from None
-        sheet = book.sheet_by_index(0)
+            sheet = book.sheet_by_index(0)
+        except Exception as exc:  # xlrd raises its own errors and plain ones (struct, index) on a damaged file
+            raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({_first_line(exc)})") from None
         layout.sheet = sheet.name
-        for r in range(sheet.nrows):
-            row = []
-            for cell in sheet.row(r):
-                if cell.ctype == xlrd.XL_CELL_DATE:
-                    row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                else:
-                    row.append(cell.value if cell.value != "" else None)
+
+        def xls_rows():
+            for r in range(sheet.nrows):
+                row = []
+                for cell in sheet.row(r):
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        try:
+                            row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
+                        except (ValueError, OverflowError):  # no date: the number, which fails the date check
+                            row.append(cell.value)
+                    else:
+                        row.append(cell.value if cell.value != "" else None)
+                yield row
+
+        yield from _guarded_rows(xls_rows(), path, layout, book.release_resources)
+
+
+def _guarded_rows(rows: Iterator, path: Path, layout: Layout, close) -> Iterator:
+    """A sheet's rows; a workbook damaged further in (a corrupt deflate stream, truncated XML) rejects the file
+    naming the last row read. The error's own text is not shown: it may quote the cell it stopped at."""
+    number = 0
+    try:
+        for number, row in enumerate(rows, 1):  # noqa: B007
+            if layout.max_rows and number > layout.max_rows:
+                raise FileRejected(f"{shown(path)}: sheet '{layout.sheet}': more than {layout.max_rows:,} rows "
+                                   "(REFORMWH_SUBMISSION_MAX_SHEET_ROWS)")
             yield row
+    except FileRejected:
+        raise
+    except Exception as exc:
+        raise FileRejected(f"{shown(path)}: sheet '{layout.sheet}', after row {number}: the workbook is damaged "
+                           f"and cannot be read further ({type(exc).__name__})") from None
+    finally:
+        close()
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's first line, short: for errors of file structure, which quote no cell or field value."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return shown(text[:200])
 
 
 def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
@@ -482,9 +663,9 @@ def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
     header_index = _find_header(head_text, header_map)
     sheet = f"sheet '{layout.sheet}'"
     if header_index is None:
-        raise FileRejected(_best_candidate_message(f"{path.name}: {sheet}", head_text, header_map, "row"))
+        raise FileRejected(_best_candidate_message(f"{shown(path)}: {sheet}", head_text, header_map, "row"))
     layout.header_line = header_index + 1
-    columns, extras = header_map.resolve(head_text[header_index], f"{path.name}: {sheet}, row {header_index + 1}")
+    columns, extras = header_map.resolve(head_text[header_index], f"{shown(path)}: {sheet}, row {header_index + 1}")
     layout.extra_columns = [name for _, name in extras]
     date_kinds = {"receipt_time", "event_time", "date"}
     date_columns = {c for c, f in zip(columns, header_map.contract.fields, strict=True)
@@ -496,7 +677,7 @@ def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
             counter["row"] += 1
             yield [_cell_text(v, i in date_columns) for i, v in enumerate(row)]
 
-    rows_out = _rows(text_rows(), columns, extras, header_map, layout, lambda: counter["row"], path.name)
+    rows_out = _rows(text_rows(), columns, extras, header_map, layout, lambda: counter["row"], shown(path))
     yield from _batches_from_rows(rows_out, len(columns))
 
 
@@ -524,8 +705,12 @@ def _json_scalar(value) -> str:
 def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dict | None]:
     values = [""] * width
     extra = {}
+    columns = header_map.key_columns
     for key, value in obj.items():
-        index = header_map.lookup.get(normalise_header(key))
+        try:
+            index = columns[key]
+        except KeyError:  # each record repeats the same keys: each is normalised once
+            index = columns[key] = header_map.lookup.get(normalise_header(key))
         if isinstance(value, list) and key in NESTED_TOTALS:
             extra[key] = value  # the nested list stays verbatim in raw
             try:
@@ -542,54 +727,166 @@ def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dic
     return values, extra or None
 
 
+def _json_int(text: str):
+    # Python refuses to convert more than 4,300 digits, and no column holds 19: such a number stays text,
+    # which fails its column's check, so the row is quarantined instead of the file refused.
+    return int(text) if len(text) <= 18 else text
+
+
+def _json_float(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else text  # 1e400: text, quarantined like any number out of range
+
+
+JSON_DECODER = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float)
+JSON_CHUNK = 1 << 20
+MAX_RECORD_CHARS = 16 << 20  # one record of a JSON array, or one JSON Lines line
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _json_value_kind(char: str) -> str:
+    return {"{": "an object", '"': "a string", "t": "true", "f": "false", "n": "null", "": "nothing"}.get(
+        char, "a number" if char in "-0123456789" else f"'{shown(char)}'")
+
+
+def _unpaired_surrogate(obj, text: str) -> bool:
+    """Whether a record holds a \\udc00 escape that is not half of a pair: no text can hold it. Only records
+    whose text has such an escape at all are encoded to find out."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return False
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object, str | None]]:
+    """The records of a JSON array, one at a time: (record number, object, None), or (number, None, reason)
+    for a record that is not a usable object. Python's decoder reads one record at a time from a window of
+    the file; anything that is not an array of records rejects the file with its record number, never with
+    the text around the error (which would echo personal values)."""
+    name = shown(path)
+    with open(path, encoding=encoding, newline="") as handle:
+        buffer, pos, eof, number = "", 0, False, 0
+
+        def more() -> bool:
+            nonlocal buffer, pos, eof
+            if eof:
+                return False
+            try:
+                chunk = handle.read(JSON_CHUNK)
+            except UnicodeDecodeError as exc:
+                raise FileRejected(f"{name}: after record {number}: not valid {encoding.upper().removesuffix('-SIG')} "
+                                   f"({exc.reason})") from None
+            eof = not chunk
+            buffer, pos = buffer[pos:] + chunk, 0
+            return not eof
+
+        def skip_space() -> str:
+            nonlocal pos
+            while True:
+                while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                    pos += 1
+                if pos < len(buffer) or not more():
+                    return buffer[pos] if pos < len(buffer) else ""
+
+        first = skip_space()
+        if first != "[":
+            if first == "":
+                raise FileRejected(f"{name}: the file is empty; a JSON export is an array of records [{{…}}, …]")
+            raise FileRejected(f"{name}: the top level is {_json_value_kind(first)}, not an array of records; "
+                               "export the records as a JSON array [{…}, …] or as JSON Lines")
+        pos += 1
+        expect_record = None  # None: first record or ']'; True: a record after ','
+        while True:
+            char = skip_space()
+            if char == "]" and expect_record is None:
+                pos += 1
+                break
+            if char == "":
+                raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
+            number += 1
+            while True:
+                try:
+                    obj, end = JSON_DECODER.raw_decode(buffer, pos)
+                    if end < len(buffer) or eof:  # a number at the window's end may go on in the next chunk
+                        break
+                except json.JSONDecodeError as exc:
+                    if eof or len(buffer) - pos > MAX_RECORD_CHARS:
+                        what = (f"larger than {MAX_RECORD_CHARS >> 20} MiB or not valid JSON"
+                                if not eof else f"not valid JSON ({exc.msg})")
+                        raise FileRejected(f"{name}: record {number}: {what}") from None
+                except RecursionError:
+                    raise FileRejected(f"{name}: record {number}: nested too deeply to be a record") from None
+                more()
+            if not isinstance(obj, dict):
+                yield number, None, f"not a JSON object (found {_json_value_kind(buffer[pos])})"
+            elif _unpaired_surrogate(obj, buffer[pos:end]):
+                yield number, None, "holds an unpaired surrogate escape (\\ud800–\\udfff), which is not a character"
+            else:
+                yield number, obj, None
+            pos = end
+            char = skip_space()
+            pos += 1
+            if char == "]":
+                break
+            if char == "":
+                raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
+            if char != ",":
+                raise FileRejected(f"{name}: after record {number}: expected ',' or ']' between records, "
+                                   f"found {_json_value_kind(char)}")
+            expect_record = True
+        if skip_space():
+            raise FileRejected(f"{name}: after the array's closing ']': more text; one JSON array per file")
+
+
 def read_json(path: Path, header_map: HeaderMap, layout: Layout):
     width = len(header_map.contract.fields)
+    encoding = _detect_encoding(path)
+    layout.encoding = encoding
     if path.suffix.lower() == ".jsonl":
         layout.file_format = "jsonl"
-        for number, line in enumerate(_text_lines(path, _detect_encoding(path)), 1):
+        for number, line in enumerate(_text_lines(path, encoding), 1):
             if not line.strip():
                 layout.rows_skipped += 1
                 continue
+            text = line.rstrip("\r\n")
             try:
-                obj = json.loads(line)
+                obj = JSON_DECODER.decode(line)
             except json.JSONDecodeError as exc:
-                yield number, None, {"_line": line.rstrip("\r\n"), "_error": f"not valid JSON ({exc.msg})"}
+                yield number, None, {"_line": text, "_error": f"not valid JSON ({exc.msg})"}
+                continue
+            except RecursionError:
+                yield number, None, {"_line": text, "_error": "not valid JSON (nested too deeply)"}
                 continue
             if not isinstance(obj, dict):
-                yield number, None, {"_line": line.rstrip("\r\n"), "_error": "not a JSON object"}
+                yield number, None, {"_line": text, "_error": "not a JSON object"}
+                continue
+            if _unpaired_surrogate(obj, line):
+                yield number, None, {"_line": text, "_error": "holds an unpaired surrogate escape (\\ud800–\\udfff), "
+                                                              "which is not a character"}
                 continue
             values, extra = _json_record(obj, header_map, width)
             yield number, values, extra
         return
-    import ijson
-
     layout.file_format = "json"
-    encoding = _detect_encoding(path)
-    layout.encoding = encoding
-    with open(path, "rb") as raw:
-        stream = io.TextIOWrapper(raw, encoding=encoding) if encoding != "utf-8" else raw
-        number = 0
-        try:
-            for number, obj in enumerate(ijson.items(stream, "item", use_float=True), 1):  # noqa: B007
-                if not isinstance(obj, dict):
-                    raise FileRejected(f"{path.name}: record {number}: not a JSON object")
-                values, extra = _json_record(obj, header_map, width)
-                yield number, values, extra
-        except ijson.JSONError as exc:
-            raise FileRejected(f"{path.name}: after record {number}: not valid JSON ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise FileRejected(f"{path.name}: after record {number}: not valid UTF-8 ({exc.reason})") from None
-    if number == 0:
-        layout.rows_skipped = 0
+    for number, obj, problem in _json_array_records(path, encoding):
+        if problem:
+            yield number, None, {"_line": json.dumps(obj, ensure_ascii=True) if obj is not None else "",
+                                 "_error": problem}
+        else:
+            values, extra = _json_record(obj, header_map, width)
+            yield number, values, extra
 
 
 def open_batches(path: Path, header_map: HeaderMap) -> tuple[Layout, Iterator]:
     suffix = path.suffix.lower()
     if suffix in {".rar", ".7z", ".zip"}:
-        raise FileRejected(f"{path.name}: archives are not one-stop-shop or document exports; send CSV, XLSX or JSON")
+        raise FileRejected(f"{shown(path)}: archives are not one-stop-shop or document exports; send CSV, XLSX or JSON")
     if suffix not in ACCEPTED_SUFFIXES:
         raise FileRejected(
-            f"{path.name}: '{suffix or 'no extension'}' is not an accepted kind of file "
+            f"{shown(path)}: '{suffix or 'no extension'}' is not an accepted kind of file "
             f"(accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))})"
         )
     if suffix in TEXT_SUFFIXES:

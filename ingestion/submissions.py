@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.readers import FileRejected, normalise_header
+from ingestion.readers import FileRejected, normalise_header, shown
 
 SUBMISSION_NAME = re.compile(r"^(?P<unit>[^_\s]+)_(?P<period>\d{4}-(?:Q[1-4]|H[12]|Y))(?:[ _\-(].*)?$")
 OTHER_ARCHIVES = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab"}
@@ -34,6 +34,10 @@ class Limits:
     max_total_bytes: int = 512 * 1024 * 1024  # decompressed, nested archives included
     max_entries: int = 10_000
     max_nesting: int = 2  # a ZIP inside the submission may hold ZIPs, not deeper
+    # The workbook is itself a ZIP: what its parts decompress to, and the rows of one sheet. A unit's report
+    # has a few hundred rows; a sheet of 400,000 is an attack or an accident, not a report.
+    max_workbook_bytes: int = 64 * 1024 * 1024
+    max_sheet_rows: int = 20_000
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -42,6 +46,8 @@ class Limits:
             max_total_bytes=int(env.get("REFORMWH_SUBMISSION_MAX_MB", "512")) * 1024 * 1024,
             max_entries=int(env.get("REFORMWH_SUBMISSION_MAX_ENTRIES", "10000")),
             max_nesting=int(env.get("REFORMWH_SUBMISSION_MAX_NESTING", "2")),
+            max_workbook_bytes=int(env.get("REFORMWH_SUBMISSION_MAX_WORKBOOK_MB", "64")) * 1024 * 1024,
+            max_sheet_rows=int(env.get("REFORMWH_SUBMISSION_MAX_SHEET_ROWS", "20000")),
         )
 
 
@@ -131,8 +137,7 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
                                f"content, beyond the limit of {limits.max_total_bytes // (1024 * 1024)} MiB "
                                "(REFORMWH_SUBMISSION_MAX_MB)")
         for info in infos:
-            # zipfile decodes names from UTF-8 when the entry says so, otherwise from code page 437.
-            path = _safe_entry_path(info.filename, label)
+            path = _safe_entry_path(_entry_name(info), label)
             where = f"entry '{prefix}{path}'"
             budget.entry(where)
             mode = info.external_attr >> 16
@@ -154,7 +159,10 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
             except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
                 raise FileRejected(f"{label}: {where}: cannot be read ({exc})") from None
             if is_workbook:
-                found.setdefault("workbook", (path, content))
+                if "workbook" in found:  # which one would be the report? Neither is guessed at.
+                    raise FileRejected(f"{label}: {where}: a second workbook named like the submission (the "
+                                       f"first: '{found['workbook'][0]}'); send one")
+                found["workbook"] = (path, content)
                 continue
             if nested:
                 if depth + 1 > limits.max_nesting:
@@ -163,6 +171,21 @@ def _scan_zip(data: bytes, prefix: str, depth: int, limits: Limits, budget: _Bud
                 _scan_zip(content, f"{prefix}{path}/", depth + 1, limits, budget, label, None, found)
             files.append(EvidenceFile(f"{prefix}{path}", path.rsplit("/", 1)[-1], size, sha))
     return files
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's name. zipfile decodes it from UTF-8 when the entry's flag says so, else from code page 437;
+    many archivers write UTF-8 without the flag (names came out as 'Quyß║┐t'), and Vietnamese Windows ones
+    code page 1258: the name's bytes are tried as UTF-8, then Windows-1258, else CP437 stays."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437")
+    for encoding in ("utf-8", "cp1258"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _is_workbook(path: str, workbook_name: str) -> bool:
@@ -182,6 +205,9 @@ def _pack_folder(folder: Path, label: str, budget: _Budget) -> bytes:
             relative = full.relative_to(folder).as_posix()
             if full.is_symlink():
                 raise FileRejected(f"{label}: '{relative}': a link; links are refused (send the file itself)")
+            if full.is_file() and full.stat().st_nlink > 1:  # a hard link reaches a file outside as well
+                raise FileRejected(f"{label}: '{relative}': a hard link (the file has {full.stat().st_nlink} "
+                                   "names); links are refused (send a copy of the file)")
             if not full.resolve().is_relative_to(root):
                 raise FileRejected(f"{label}: '{relative}' lies outside the submission")
             if full.is_file():
@@ -203,7 +229,7 @@ def _pack_folder(folder: Path, label: str, budget: _Budget) -> bytes:
 def open_submission(path: Path, limits: Limits | None = None) -> Submission:
     """Read and check a submission; raises FileRejected naming the problem and the entry."""
     limits = limits or Limits.from_env()
-    label = path.name
+    label = shown(path)
     suffix = path.suffix.lower()
     if path.is_file() and suffix in OTHER_ARCHIVES:
         raise FileRejected(f"{label}: a '{suffix}' archive; send the submission as a ZIP file (or a folder)")
@@ -212,7 +238,7 @@ def open_submission(path: Path, limits: Limits | None = None) -> Submission:
                            "folder named <unit code>_<period key>")
     stem = _nfc(path.stem if path.is_file() else path.name)
     m = SUBMISSION_NAME.match(stem)
-    if not m:
+    if not m or shown(stem) != stem:  # bytes that are not UTF-8, control characters: no unit code has them
         raise FileRejected(f"{label}: not named <unit code>_<period key> (e.g. 000.00.16.H12_2025-Y)")
     budget = _Budget(limits, label)
     if path.is_dir():
@@ -233,10 +259,27 @@ def open_submission(path: Path, limits: Limits | None = None) -> Submission:
         raise FileRejected(f"{label}: the workbook {workbook_name} is missing"
                            + (f" (workbooks present: {', '.join(present)})" if present else ""))
     submission.workbook_name, submission.workbook = found["workbook"]
+    _check_workbook_size(submission.workbook, f"{label}: {submission.workbook_name}", limits)
     return submission
 
 
+def _check_workbook_size(workbook: bytes, where: str, limits: Limits) -> None:
+    """The workbook's parts (sheet XML) may decompress to far more than the submission's own size: refuse one
+    beyond the limit before anything parses it. zipfile never inflates an entry past its declared size, so the
+    declared sizes are what a reader can get."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FileRejected(f"{where}: not a readable .xlsx workbook ({exc})") from None
+    if declared > limits.max_workbook_bytes:
+        raise FileRejected(f"{where}: the workbook decompresses to {declared // (1024 * 1024)} MiB, beyond the "
+                           f"limit of {limits.max_workbook_bytes // (1024 * 1024)} MiB "
+                           "(REFORMWH_SUBMISSION_MAX_WORKBOOK_MB)")
+
+
 INFO_SHEET = "Thông tin"
+INFO_SHEET_MAX_ROWS = 200  # its labels are in the first rows; the rest is not read
 INFO_LABELS = {"Mã đơn vị": "unit_code", "Kỳ báo cáo": "period_key", "Ngày gửi": "sent_at", "Người ký": "signer_name"}
 
 
@@ -245,9 +288,12 @@ def read_info_sheet(workbook, label: str) -> dict[str, tuple[str, int]]:
     from ingestion.readers import _cell_text
 
     sheet = find_sheet(workbook, INFO_SHEET, label)
+    sheet.reset_dimensions()  # a stale <dimension> would hide rows (see readers._sheet_rows)
     wanted = {normalise_header(k): v for k, v in INFO_LABELS.items()}
     values: dict[str, tuple[str, int]] = {}
     for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+        if number > INFO_SHEET_MAX_ROWS:
+            break
         cells = list(row) + [None, None]
         name = wanted.get(normalise_header(cells[0] or ""))
         if name and name not in values:

