@@ -29,8 +29,11 @@ class ReportConfig:
     weakest_count: int
     trend_periods: int
     chart_max_units: int
+    letter_symbol: str = "SNV-CCHC"
+    letter_deadline_working_days: int = 5
     targets: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    manual_sections: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
