@@ -26,6 +26,7 @@ _MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
 _PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate)\s*\(D:)(\d{14})([^)]*)\)")
 _PDF_XMP_DATE = re.compile(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 _PDF_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]")
+_PDF_CHECKSUM = re.compile(rb"(/DocChecksum\s*/)([0-9A-Fa-f]+)")
 _PDF_UUID = re.compile(rb"(uuid:)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 __all__ = ["EDITIONS", "ReportConfig", "ReportError", "ReportResult", "generate", "latest_reportable_period",
@@ -78,6 +79,7 @@ def _normalise_pdf(content: bytes, modified: datetime, seed: bytes) -> bytes:
     content = _PDF_DATE.sub(lambda m: m.group(1) + stamp + m.group(3) + b")", content)
     content = _PDF_XMP_DATE.sub(lambda m: m.group(1) + xmp_stamp, content)
     content = _PDF_UUID.sub(uuid, content)
+    content = _PDF_CHECKSUM.sub(lambda m: m.group(1) + digest[:len(m.group(2))].upper(), content)
     return _PDF_ID.sub(same_length_id, content)
 
 

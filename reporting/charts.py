@@ -53,7 +53,7 @@ def _png(fig) -> bytes:
 def rates_by_unit(units: list[dict], title: str) -> bytes:
     """Horizontal bars: on-time and online rates of each unit (rates as percentages)."""
     names = [short_name(u["unit_name"]) for u in units]
-    height = max(2.5, 0.32 * len(units) + 1.2)
+    height = max(2.5, 0.2 * len(units) + 1.2)  # 25 units: 13 cm high at the printed width
     fig, ax = plt.subplots(figsize=(7.5, height))
     positions = range(len(units))
     on_time = [float(u["on_time_rate"] or 0) * 100 for u in units]

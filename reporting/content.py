@@ -3,6 +3,7 @@ the ranking of units. Figures are the marts' columns; the only arithmetic is the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from reformwh import formatting as fmt
@@ -167,3 +168,23 @@ def gap_summary(gaps: list[dict]) -> str:
         kinds[label] = kinds.get(label, 0) + 1
     return "; ".join(f"{fmt.count(n)} nội dung {label}" if label.startswith(("không", "điểm")) else
                      f"{fmt.count(n)} {label}" for label, n in kinds.items())
+
+
+# ingestion's quarantine reasons (English, for operators) as the office writes them, for the gaps that quote one
+_DETAILS_EN = [
+    (re.compile(r"^(?P<field>[^:]+): '(?P<value>[^']*)' is outside the criterion's range "
+                r"\[(?P<lo>[^,]+), (?P<hi>[^]]+)\]$"),
+     lambda m: f"{m['field']} {m['value']} ngoài thang điểm của tiêu chí (từ {m['lo']} đến {m['hi']} điểm)"),
+    (re.compile(r"^(?P<field>[^:]+): '(?P<value>[^']*)' is not a (whole )?number$"),
+     lambda m: f"{m['field']} \"{m['value']}\" không phải là số"),
+]
+
+
+def gap_detail(gap: dict) -> str | None:
+    """The mart's detail of a gap, in Vietnamese (the few quarantine reasons it quotes are translated)."""
+    detail = gap.get("detail")
+    for pattern, vietnamese in _DETAILS_EN:
+        match = pattern.match(detail or "")
+        if match:
+            return vietnamese(match)
+    return detail

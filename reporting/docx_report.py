@@ -243,17 +243,22 @@ def letterhead(doc, config: ReportConfig, day: date, symbol: str, about: str | N
     """The two-column letterhead; `about` is a công văn's "V/v …" under its number (a report has its title
     and subject below the letterhead instead)."""
     c = config
+    if c.draft_mark:  # a draft for another agency to issue (e.g. "DỰ THẢO" for UBND tỉnh)
+        _paragraph(doc, c.draft_mark, WD_ALIGN_PARAGRAPH.RIGHT, size=12, bold=True, after=6)
     table = doc.add_table(rows=2, cols=2)  # no style: no borders
     _set_widths(table, [6.0, 10.5])
     left, right = table.rows[0].cells
+    # the parent agency regular (none for UBND tỉnh), the issuing agency bold, on as many lines as configured
+    lines = [(line, False) for line in c.parent_agency.split("\n") if line] + [
+        (line, True) for line in c.issuing_agency.split("\n") if line]
     left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(left.paragraphs[0], c.parent_agency, size=13)
-    _paragraph(left, c.issuing_agency, size=13, bold=True)
+    _run(left.paragraphs[0], lines[0][0], bold=lines[0][1], size=13)
+    for text, bold in lines[1:]:
+        _paragraph(left, text, size=13, bold=bold)
     _short_rule(left, 2.2)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     _run(right.paragraphs[0], "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=13)
     _paragraph(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, underline=True)
-    _short_rule(right, 6.2)
     number, place = table.rows[1].cells
     number.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     number.paragraphs[0].paragraph_format.space_before = Pt(6)
@@ -282,11 +287,11 @@ def signature_block(doc, config: ReportConfig, recipients: list[str] | tuple[str
         _paragraph(left, f"- {recipient}{end}", WD_ALIGN_PARAGRAPH.LEFT, size=11)
     title = right.paragraphs[0]
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    if c.signer_authority:
-        _run(title, c.signer_authority, bold=True, size=14)
-        _paragraph(right, c.signer_title, size=14, bold=True)
-    else:
-        _run(title, c.signer_title, bold=True, size=14)
+    # "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", …: the authority may take several lines
+    lines = [line for line in c.signer_authority.split("\n") if line] + [c.signer_title]
+    _run(title, lines[0], bold=True, size=14)
+    for line in lines[1:]:
+        _paragraph(right, line, size=14, bold=True)
     for _ in range(4):
         _paragraph(right, size=14)
     _paragraph(right, c.signer_name, size=14, bold=True)
@@ -335,7 +340,9 @@ class _Writer:
         paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(15.5))
         _paragraph(self.doc, caption, size=12, italic=True, after=6)
 
-    def simple_table(self, header: list[str], rows: list[list[str]], widths_cm: list[float]) -> None:
+    def simple_table(self, header: list[str], rows: list[list[str]], widths_cm: list[float],
+                     keep_rows: int = 15) -> None:
+        """A table with a repeated header row; one of at most `keep_rows` rows is never split over pages."""
         table = _grid_table(self.doc, 1 + len(rows), len(header), widths_cm)
         for cell, text in zip(table.rows[0].cells, header, strict=True):
             _cell_text(cell, text, bold=True)
@@ -343,6 +350,11 @@ class _Writer:
         for row, values in zip(table.rows[1:], rows, strict=True):
             for i, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
                 _cell_text(cell, text, align=WD_ALIGN_PARAGRAPH.LEFT if i == 0 else WD_ALIGN_PARAGRAPH.CENTER)
+        if len(rows) <= keep_rows:
+            for row in table.rows[:-1]:
+                for cell in row.cells:
+                    for paragraph in cell.paragraphs:
+                        paragraph.paragraph_format.keep_with_next = True
         _paragraph(self.doc, after=3)
 
     def letterhead(self) -> None:
@@ -445,7 +457,7 @@ class _Writer:
                 changes.append(fmt.points(difference(now[column], then)))
             rows.append([label, *values, *changes])
         header = ["Chỉ tiêu", "Kỳ này", *(label for _, label in others),
-                  *(f"So với {label.lower()} (điểm %)" for _, label in others)]
+                  *(f"So với {label.lower()} (điểm\u00a0%)" for _, label in others)]
         widths = [5.4, 2.1, 2.1, 2.1, 2.4, 2.4] if len(others) == 2 else [7.5, 2.25, 2.25, 4.5]
         self.simple_table(header, rows, widths)
 
@@ -564,7 +576,7 @@ class _Writer:
             if change is None or change == 0:
                 continue
             text = (f"{name[0].lower()}{name[1:]} {fmt.percent(d.province[d.key][column])} "
-                    f"({fmt.points(change)} điểm % so với {label.lower()})")
+                    f"({fmt.points(change)} điểm\u00a0% so với {label.lower()})")
             (better if change > 0 else worse).append(text)
         return better, worse
 
@@ -587,6 +599,7 @@ class _Writer:
                   if d.province[d.key].get(k) is not None and d.province[d.key][k] < t]
         if missed:
             self.para("Chưa đạt mục tiêu năm 2030: " + "; ".join(missed) + ".")
+        self.rankings()
         self.para(f"Các đơn vị có kết quả thấp nhất theo từng chỉ tiêu (chỉ xét đơn vị có từ "
                   f"{fmt.count(c.min_dossiers)} hồ sơ trở lên tính vào tỷ lệ):", keep_with_next=True)
         rows = []
@@ -628,6 +641,23 @@ class _Writer:
         else:
             self.para(f"Đơn vị thiếu tài liệu kiểm chứng: {NO_DATA}.")
         self.manual("causes")
+
+    def rankings(self, count: int = 5) -> None:
+        """The departments and the communes with the best and the weakest on-time rate (the minimum-dossier
+        rule applies; units that no longer exist at the end of the period are not ranked)."""
+        d, c = self.data, self.config
+        for level, label in (("department", "Các sở, ban, ngành"), ("commune", "Các xã, phường, đặc khu")):
+            units = [u for u in ranked(d, "on_time_rate", c.min_dossiers)
+                     if u["unit_level"] == level and u["unit_code"] in d.existing_at_end]
+            if len(units) < 2:
+                continue
+            shown = min(count, len(units) // 2)
+
+            def listed(group):
+                return ", ".join(f"{short_name(u['unit_name'])} ({fmt.percent(u['on_time_rate'])})" for u in group)
+
+            self.para(f"{label} ({fmt.count(len(units))} đơn vị được xếp hạng) — tỷ lệ giải quyết trước và đúng hạn "
+                      f"cao nhất: {listed(units[::-1][:shown])}; thấp nhất: {listed(units[:shown])}.")
 
     # IV.
     def section_direction_next(self) -> None:

@@ -21,6 +21,7 @@ from reporting.content import (
     LEVEL_LABELS,
     NO_DATA,
     compared_periods,
+    gap_detail,
     merged_label,
     subject,
     unit_name,
@@ -282,7 +283,7 @@ class _Annexes:
         return [("Cấp", level, None), ("Mã đơn vị", "unit_code", None), ("Tên đơn vị", name, None),
                 ("Tiêu chí, chỉ số", criterion, None),
                 ("Loại thiếu sót", lambda r: GAP_LABELS.get(r["gap_type"], r["gap_type"]), None),
-                ("Tài liệu kiểm chứng", "evidence_ref", None), ("Chi tiết", "detail", None),
+                ("Tài liệu kiểm chứng", "evidence_ref", None), ("Chi tiết", gap_detail, None),
                 ("Giải trình của đơn vị", "explanation", None)]
 
     def compared(self) -> None:
