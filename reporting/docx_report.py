@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
+from decimal import Decimal
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -519,6 +520,7 @@ class _Writer:
         self.para(f"Có {fmt.count(late)} hồ sơ trễ hạn (đã giải quyết quá hạn và đang quá hạn), trong đó "
                   f"{fmt.count(apologised)} hồ sơ đã có phiếu xin lỗi (tỷ lệ {fmt.percent(province['apology_rate'])}); "
                   f"{fmt.count(without)} hồ sơ trễ hạn chưa có văn bản xin lỗi người dân, doanh nghiệp.")
+        self.most_late()
         if "by_unit" in charts_png:
             threshold = fmt.whole_percent(c.thresholds.get("on_time_rate"))
             self.image(charts_png["by_unit"], f"Biểu đồ 1. Tỷ lệ giải quyết trước và đúng hạn, tỷ lệ tiếp nhận "
@@ -560,6 +562,19 @@ class _Writer:
         self.simple_table(["Chỉ tiêu", "Kết quả kỳ này", "Mục tiêu 2030", "Đánh giá"], rows, [7.6, 2.8, 2.8, 2.8])
         if "trend" in charts_png:
             self.image(charts_png["trend"], "Biểu đồ 2. Diễn biến các tỷ lệ của toàn tỉnh qua các kỳ báo cáo")
+
+    def most_late(self, count: int = 5) -> None:
+        """The units with the most late dossiers: count and share of the province's late dossiers."""
+        d = self.data
+        total = d.province[d.key].get("late_total")
+        units = sorted((u for u in d.procedure_units if u.get("late_total")),
+                       key=lambda u: (-u["late_total"], u["unit_code"]))[:count]
+        if not total or not units:
+            return
+        listed = "; ".join(f"{short_name(u['unit_name'])} {fmt.count(u['late_total'])} hồ sơ "
+                           f"({fmt.percent(Decimal(u['late_total']) / Decimal(total))})" for u in units)
+        self.para(f"Các đơn vị có nhiều hồ sơ trễ hạn nhất (số hồ sơ, tỷ trọng trong tổng số hồ sơ trễ hạn của tỉnh): "
+                  f"{listed}.")
 
     # III.
     def _changes(self) -> tuple[list[str], list[str]]:

@@ -6,6 +6,7 @@ numbers stored as numbers with number formats (a Vietnamese-locale spreadsheet s
 from __future__ import annotations
 
 import io
+from copy import copy
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -79,7 +80,7 @@ def _width(header: str, number_format: str | None) -> float:
         return 38
     if number_format is None:
         return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận") else 14
-    return 11
+    return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 11
 
 
 class _Annexes:
@@ -147,16 +148,21 @@ class _Annexes:
                     if groups[start - 1] and index - 1 > start:
                         sheet.merge_cells(start_row=top, start_column=start, end_row=top, end_column=index - 1)
                     start = index
-        for row in range(top, first_data):
-            sheet.row_dimensions[row].height = 45
+        for row in range(top, first_data):  # the labels under a group are the long ones
+            sheet.row_dimensions[row].height = 30 if two_levels and row == top else 66
+        styles = []  # each column's style, made once: styling cell by cell is most of openpyxl's time
+        for index, (_, _, number_format) in enumerate(columns, start=1):
+            cell = sheet.cell(row=first_data, column=index)
+            cell.font, cell.border = BODY_FONT, BOX
+            if number_format:
+                cell.number_format = number_format
+            else:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            styles.append(cell._style)
         for row_number, row in enumerate(rows, start=first_data):
-            for index, (_, source, number_format) in enumerate(columns, start=1):
+            for index, (_, source, _) in enumerate(columns, start=1):
                 cell = sheet.cell(row=row_number, column=index, value=_value(row, source))
-                cell.font, cell.border = BODY_FONT, BOX
-                if number_format:
-                    cell.number_format = number_format
-                else:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell._style = copy(styles[index - 1])
         # the header rows and the columns naming the row stay in view
         sheet.freeze_panes = sheet.cell(row=first_data, column=fixed_columns + 1).coordinate
         if note:
