@@ -473,8 +473,8 @@ class _Writer:
             merged = "; ".join(f"{u['unit_name']} hợp nhất vào {u['successor_name'] or u['successor_code']} từ "
                                f"{fmt.short_date(_next_day(u['valid_to']))}" for u in d.merged_units[:shown])
             if shown < len(d.merged_units):
-                merged += (f" và {fmt.count(len(d.merged_units) - shown)} đơn vị khác (danh sách tại Phụ lục, "
-                           f"sheet \"{MERGED_SHEET}\")")
+                merged += (f" và {fmt.count(len(d.merged_units) - shown)} đơn vị khác (danh sách tại tệp phụ lục, "
+                           f"trang tính \"{MERGED_SHEET}\")")
             text += f" Trong thời gian so sánh có {fmt.count(len(d.merged_units))} đơn vị đã sắp xếp: {merged}."
         self.note(text)
 
