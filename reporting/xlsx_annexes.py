@@ -207,7 +207,8 @@ class _Annexes:
         self.sheet("PL I - Mẫu II.06a", "Phụ lục I",
                    f"Kết quả giải quyết thủ tục hành chính theo Mẫu II.06a của các cơ quan, đơn vị, {period}",
                    UNIT_COLUMNS + FORM_COLUMNS + RATE_COLUMNS, d.procedure_units + [province_row],
-                   note="Số liệu của từng đơn vị như tại thời điểm phát sinh (đơn vị đã hợp nhất trong kỳ vẫn có dòng riêng); dòng cuối là toàn tỉnh.")
+                   note="Số liệu của từng đơn vị như tại thời điểm phát sinh (đơn vị đã hợp nhất trong kỳ vẫn có dòng "
+                        "riêng); dòng cuối là toàn tỉnh.")
 
         field_columns = UNIT_COLUMNS + [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None)]
         self.sheet("PL II - Theo lĩnh vực", "Phụ lục II",
