@@ -3,7 +3,9 @@
 Daily: generates each reported period's preliminary edition once its cut-off day's data is built, and its
 final edition once the units' submission deadlines have passed (reporting.schedule.due_reports).
 On demand: trigger with params {"period_key": "2025-Q1", "edition": "final"} to generate any reported period.
-Each generation is recorded in reports.report_runs with its figures frozen in reports.published_figures."""
+Each generation is recorded in reports.report_runs with its figures frozen in reports.published_figures.
+With the final edition it also writes the reminder letters (công văn đôn đốc) to the units that are late,
+missing or flagged, and their list, into REFORMWH_HOME/letters (reporting.letters)."""
 
 from __future__ import annotations
 
@@ -45,7 +47,13 @@ def report():
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
-        files = pipeline.report(get_settings(), due["period_key"], edition=due["edition"], progress=print)
+        settings = get_settings()
+        files = pipeline.report(settings, due["period_key"], edition=due["edition"], progress=print)
+        if due["edition"] == "final":
+            from reporting.letters import generate_letters
+
+            files += generate_letters(settings.database_url, due["period_key"], settings.home / "letters",
+                                      timezone=settings.timezone).files
         return [str(path) for path in files]
 
     generate.expand(due=reports_due())

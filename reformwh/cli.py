@@ -215,6 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--show-config", action="store_true", help="print the report configuration in force")
     p.set_defaults(func=cmd_report)
 
+    p = sub.add_parser("letters", help="write reminder letters (công văn đôn đốc) to the units late, missing or "
+                                       "flagged in a reported period, and their list for the office")
+    p.add_argument("period_key", help="2025-Q1, 2025-H1, 2025-Q3 or 2025-Y (official calendar)")
+    p.add_argument("--out", help="output folder (default REFORMWH_HOME/letters)")
+    p.add_argument("--date", help="date of the letters, YYYY-MM-DD (default today); the deadline counts from it")
+    p.set_defaults(func=lambda args: __import__("reporting.letters", fromlist=["command"]).command(args, _settings()))
+
     p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
     p.set_defaults(func=cmd_check)
 

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 MISSING = "–"
+MINUS = "\u2212"  # a true minus sign: a hyphen reads as a dash in print
 
 
 def count(value) -> str:
@@ -24,19 +25,41 @@ def number(value, places: int = 2) -> str:
     return whole.replace(",", ".") + ("," + fraction if fraction else "")
 
 
+def rounded_rate(rate) -> Decimal | None:
+    """A rate as printed (two decimals of a percent), so that differences agree with the printed figures."""
+    return None if rate is None else Decimal(rate).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
 def percent(rate) -> str:
     if rate is None:
         return MISSING
-    return f"{Decimal(rate) * 100:.2f}".replace(".", ",") + "%"
+    return f"{rounded_rate(rate) * 100:.2f}".replace(".", ",").replace("-", MINUS) + "%"
+
+
+def whole_percent(rate) -> str:
+    """A target as the documents state it: 90%, 100%; decimals only where it has them (92,5%)."""
+    if rate is None:
+        return MISSING
+    value = (Decimal(str(rate)) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+    return f"{value:f}".replace(".", ",") + "%"
 
 
 def points(difference) -> str:
-    """A change between two rates in percentage points, signed: +1,25 / -0,40 / 0,00."""
+    """A change between two rates in percentage points, signed: +1,25 / −0,40 / 0,00 (U+2212)."""
     if difference is None:
         return MISSING
     value = (Decimal(difference) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "+" if value > 0 else ""
-    return sign + f"{value:.2f}".replace(".", ",")
+    sign = "+" if value > 0 else (MINUS if value < 0 else "")
+    return sign + f"{abs(value):.2f}".replace(".", ",")
+
+
+def signed_percent(change) -> str:
+    """A relative change of a count: +12,3% / −4,0% (one decimal)."""
+    if change is None:
+        return MISSING
+    value = (Decimal(change) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    sign = "+" if value > 0 else (MINUS if value < 0 else "")
+    return sign + f"{abs(value):.1f}".replace(".", ",") + "%"
 
 
 def short_date(day: date | None) -> str:

@@ -22,6 +22,12 @@ from reporting.data import ReportData, ReportError, latest_reportable_period, lo
 EDITIONS = ("preliminary", "final")
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _MODIFIED = re.compile(rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>")
+# what LibreOffice stamps into a PDF at every conversion: the dates and the document ID (the XMP copies too)
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate)\s*\(D:)(\d{14})([^)]*)\)")
+_PDF_XMP_DATE = re.compile(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
+_PDF_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]")
+_PDF_CHECKSUM = re.compile(rb"(/DocChecksum\s*/)([0-9A-Fa-f]+)")
+_PDF_UUID = re.compile(rb"(uuid:)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 
 __all__ = ["EDITIONS", "ReportConfig", "ReportError", "ReportResult", "generate", "latest_reportable_period",
            "load_config"]
@@ -52,6 +58,29 @@ def _normalise_zip(content: bytes, modified: datetime) -> bytes:
             info.external_attr = 0o644 << 16
             target.writestr(info, data)
     return out.getvalue()
+
+
+def _normalise_pdf(content: bytes, modified: datetime, seed: bytes) -> bytes:
+    """The same DOCX gives the same PDF: the conversion's time becomes the report's date and the document ID
+    a hash of the DOCX. Every replacement keeps its length, so the cross-reference offsets stay valid."""
+    stamp = modified.strftime("%Y%m%d%H%M%S").encode()
+    xmp_stamp = modified.strftime("%Y-%m-%dT%H:%M:%S").encode()
+    digest = hashlib.sha256(seed).hexdigest().encode()
+
+    def same_length_id(match: re.Match) -> bytes:
+        first, second = match.group(1), match.group(2)
+        return match.group(0).replace(first, digest[:len(first)].upper(), 1).replace(
+            second, digest[-len(second):].upper(), 1)
+
+    def uuid(match: re.Match) -> bytes:
+        h = digest.decode()
+        return match.group(1) + f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}".encode()
+
+    content = _PDF_DATE.sub(lambda m: m.group(1) + stamp + m.group(3) + b")", content)
+    content = _PDF_XMP_DATE.sub(lambda m: m.group(1) + xmp_stamp, content)
+    content = _PDF_UUID.sub(uuid, content)
+    content = _PDF_CHECKSUM.sub(lambda m: m.group(1) + digest[:len(m.group(2))].upper(), content)
+    return _PDF_ID.sub(same_length_id, content)
 
 
 def _pdf(docx: Path) -> tuple[Path | None, str | None]:
@@ -98,6 +127,7 @@ def generate(database_url: str, period_key: str, out_dir: Path, edition: str = "
         if pdf:
             pdf_path, pdf_skipped = _pdf(files[0])
             if pdf_path:
+                pdf_path.write_bytes(_normalise_pdf(pdf_path.read_bytes(), fixed, files[0].read_bytes()))
                 files.append(pdf_path)
         described = [{"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
                       "bytes": p.stat().st_size} for p in files]
@@ -106,6 +136,11 @@ def generate(database_url: str, period_key: str, out_dir: Path, edition: str = "
                   (f"{data.unit_mart}_restated", ["period_key", "unit_code"], compared),
                   ("reform_province", ["period_key"], sorted({*compared, *(r["period_key"] for r in data.trend)})),
                   ("dossier_by_field", ["period_key", "unit_code", "field_code"], [data.key])]
+        # the annexes as sent must stay reproducible after a unit resubmits: gaps and scores are frozen too
+        if data.evidence_gaps is not None:
+            frozen.append(("evidence_gaps", ["period_key", "gap_id"], [data.key]))
+        if data.area_scores is not None:
+            frozen.append(("par_area_scores", ["period_key", "unit_code", "area_code"], [data.key]))
         with conn.transaction():
             run_id, digest = record_run(conn, period=data.period, edition=edition, report_date=report_date,
                                         data_as_of=data.data_as_of, files=described, config=config.as_dict(),

@@ -29,8 +29,13 @@ class ReportConfig:
     weakest_count: int
     trend_periods: int
     chart_max_units: int
+    issuer: str = "snv"
+    draft_mark: str = ""
+    letter_symbol: str = "SNV-CCHC"
+    letter_deadline_working_days: int = 5
     targets: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)
+    manual_sections: dict[str, str] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
@@ -45,8 +50,12 @@ def _merge(base: dict, override: dict) -> dict:
     for key, value in override.items():
         if key not in base:
             raise ValueError(f"unknown report setting {key!r} (known: {', '.join(sorted(base))})")
-        merged[key] = {**base[key], **value} if isinstance(base[key], dict) else value
+        merged[key] = _deep(base[key], value) if isinstance(base[key], dict) else value
     return merged
+
+
+def _deep(base: dict, override: dict) -> dict:
+    return {**base, **{k: _deep(base[k], v) if isinstance(base.get(k), dict) else v for k, v in override.items()}}
 
 
 def load_config(config_file: Path | None = None, environ: dict[str, str] | None = None) -> ReportConfig:
@@ -59,6 +68,17 @@ def load_config(config_file: Path | None = None, environ: dict[str, str] | None 
     if config_file:
         values = _merge(values, tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
         sources.append(str(config_file))
+    # the issuer profile (Sở Nội vụ's own report, or the draft for UBND tỉnh): its letterhead, signer and
+    # recipients replace the top-level ones ("snv" is the top level itself); single variables still win
+    issuers = values.pop("issuers", {})
+    issuer = env.get(ENV_PREFIX + "ISSUER") or values["issuer"]
+    if issuer != "snv":
+        if issuer not in issuers:
+            raise ValueError(f"unknown issuer {issuer!r} (known: snv, {', '.join(sorted(issuers))})")
+        for key, value in issuers[issuer].items():
+            if key not in values:
+                raise ValueError(f"unknown report setting {key!r} in [issuers.{issuer}]")
+            values[key] = value
     for key, default in list(values.items()):
         raw = env.get(ENV_PREFIX + key.upper())
         if raw is None or isinstance(default, dict):

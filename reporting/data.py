@@ -23,6 +23,14 @@ SCORE_COLUMNS = ("par_self_score", "par_max_score", "par_points_at_risk", "par_p
                  "evidence_coverage_rate", "rank_in_level")
 
 
+# Form II.06a's counts (additive, so a level's row is the sum of its units' rows; the rates are not summed)
+FORM_COUNTS = ("received_total", "received_online", "received_direct_or_postal", "carried_over", "resolved_total",
+               "resolved_ahead", "resolved_on_time", "resolved_late", "in_progress_total", "in_progress_on_time",
+               "in_progress_overdue", "received_in_period")
+# the form's rows by level of government: "cấp tỉnh" is the people's committee and the departments
+FORM_LEVEL_GROUP = ("case unit_level when 'province' then 'province' when 'department' then 'province' "
+                    "else unit_level end")
+
 LEVEL_ORDER = ("case unit_level when 'province' then 0 when 'department' then 1 when 'district' then 2 "
                "else 3 end")
 
@@ -47,6 +55,8 @@ class ReportData:
     evidence_gaps: list[dict] | None = None   # None: the mart does not exist yet
     area_scores: list[dict] | None = None
     periods: dict[str, dict] = field(default_factory=dict)  # dim_period rows by key
+    form_by_level: dict[str, dict] = field(default_factory=dict)  # 'province'/'district'/'commune' -> counts
+    unit_directory: dict[str, dict] = field(default_factory=dict)  # unit_code -> latest version by period end
 
     @property
     def key(self) -> str:
@@ -144,6 +154,22 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
         where u.successor_code is not null and u.valid_to between %s and %s
         order by u.valid_to, u.unit_code""", [first_start, period["end_date"]])
 
+    form_by_level = {r["level_group"]: r for r in _rows(conn, f"""
+        select {FORM_LEVEL_GROUP} as level_group, count(*) as units,
+               {", ".join(f"sum({c}) as {c}" for c in FORM_COUNTS)}
+        from marts.{unit_mart} where period_key = %s and received_in_period is not null
+        group by 1""", [period_key])}
+    # names and levels of every unit that appears anywhere in the report (gaps of a unit merged since, …),
+    # with its successor, so that a unit that no longer exists is named and labelled as merged
+    unit_directory = {r["unit_code"]: r for r in _rows(conn, """
+        select distinct on (u.unit_code) u.unit_code, u.unit_name, u.unit_level, u.valid_from, u.valid_to,
+               u.successor_code, s.unit_name as successor_name
+        from marts.dim_unit u
+        left join lateral (select unit_name from marts.dim_unit s where s.unit_code = u.successor_code
+                           order by s.valid_from desc limit 1) s on true
+        where u.valid_from <= %s
+        order by u.unit_code, u.valid_from desc""", [period["end_date"]])}
+
     existing_at_end = {code for (code,) in conn.execute(
         "select unit_code from marts.dim_unit where valid_from <= %s and (valid_to is null or valid_to >= %s)",
         [period["end_date"], period["end_date"]])}
@@ -165,4 +191,4 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
                       province=province, units=units, restated=restated, by_field=by_field, trend=trend,
                       merged_units=merged_units, existing_at_end=existing_at_end,
                       evidence_gaps=evidence_gaps, area_scores=area_scores,
-                      periods=periods)
+                      periods=periods, form_by_level=form_by_level, unit_directory=unit_directory)

@@ -50,11 +50,15 @@ returns table (
 language plpgsql stable as $fn$
 declare
     m record;
+    period_expression text;
 begin
     for m in select distinct f.mart, f.key_columns from reports.published_figures as f loop
         if to_regclass('marts.' || quote_ident(m.mart)) is null then
             continue;
         end if;
+        -- par_area_scores is by year (reporting.record.PERIOD_KEY_EXPRESSIONS)
+        period_expression := case m.mart when 'par_area_scores' then $e$t.year::text || '-Y'$e$
+                                         else 't.period_key::text' end;
         return query execute format($q$
             with published as (
                 select f.run_id, f.period_key, f.row_key, f.figures - 'data_as_of' as figures
@@ -62,10 +66,10 @@ begin
                 where f.mart = %1$L
             ),
             current_rows as (
-                select concat_ws('|', %2$s) as row_key, t.period_key::text as period_key,
+                select concat_ws('|', %2$s) as row_key, (%3$s)::text as period_key,
                        to_jsonb(t) - 'data_as_of' as figures
                 from marts.%1$I as t
-                where t.period_key in (select p.period_key from published as p)
+                where (%3$s)::text in (select p.period_key from published as p)
             ),
             runs as (select distinct p.run_id, p.period_key from published as p),
             paired as (
@@ -90,7 +94,10 @@ begin
             cross join lateral jsonb_object_keys(paired.published || paired.current) as k(key)
             where paired.published is not null and paired.current is not null
               and (paired.published -> k.key) is distinct from (paired.current -> k.key)
-        $q$, m.mart, (select string_agg(format('t.%I::text', c), ', ') from unnest(m.key_columns) as c));
+        $q$, m.mart, (select string_agg(case when c = 'period_key' then period_expression
+                                             else format('t.%I::text', c) end, ', ')
+                      from unnest(m.key_columns) as c),
+           period_expression);
     end loop;
 end
 $fn$;
@@ -119,6 +126,10 @@ def ensure_reports_schema(conn: psycopg.Connection) -> None:
     conn.execute(SCHEMA_SQL)
 
 
+# marts without a period_key column: how a row's period key is made (par_area_scores is by year: "2025-Y")
+PERIOD_KEY_EXPRESSIONS = {"par_area_scores": "t.year::text || '-Y'"}
+
+
 def record_run(conn: psycopg.Connection, *, period: dict, edition: str, report_date, data_as_of,
                files: list[dict], config: dict, frozen: list[tuple[str, list[str], list[str]]]) -> tuple[int, str]:
     """Insert the run and freeze the mart rows: `frozen` lists (mart, key columns, period keys)."""
@@ -129,11 +140,12 @@ def record_run(conn: psycopg.Connection, *, period: dict, edition: str, report_d
         [period["period_key"], period["calendar"], period["period_type"], edition, report_date, data_as_of,
          json.dumps(files), json.dumps(config, ensure_ascii=False)]).fetchone()[0]
     for mart, key_columns, period_keys in frozen:
-        key = ", ".join(f"t.{c}::text" for c in key_columns)
+        period_key = PERIOD_KEY_EXPRESSIONS.get(mart, "t.period_key")
+        key = ", ".join(period_key if c == "period_key" else f"t.{c}::text" for c in key_columns)
         conn.execute(
             f"""insert into reports.published_figures (run_id, mart, period_key, key_columns, row_key, figures)
-                select %s, %s, t.period_key, %s, concat_ws('|', {key}), to_jsonb(t)
-                from marts.{mart} as t where t.period_key = any(%s)""",
+                select %s, %s, {period_key}, %s, concat_ws('|', {key}), to_jsonb(t)
+                from marts.{mart} as t where {period_key} = any(%s)""",
             [run_id, mart, key_columns, period_keys])
     digest = conn.execute(
         """update reports.report_runs set figures_sha256 = (

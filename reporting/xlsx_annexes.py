@@ -1,170 +1,322 @@
-"""The annexes (phụ lục) as an XLSX workbook: one sheet per table, frozen headers, numbers stored as numbers
-with number formats (a Vietnamese-locale spreadsheet shows them as 14.000 and 50,02%)."""
+"""The annexes (phụ lục) as an XLSX workbook: one sheet per table, each with its title rows ("Phụ lục I …
+(Kèm theo Báo cáo số …/BC-SNV ngày … của Sở Nội vụ)"), Vietnamese two-level headers, frozen headers,
+numbers stored as numbers with number formats (a Vietnamese-locale spreadsheet shows them as 14.000 and
+50,02%), and a print set-up (A4 landscape, fitted to the page width, header rows repeated on every page)."""
 
 from __future__ import annotations
 
 import io
+from copy import copy
 from datetime import date, datetime
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from reformwh import formatting as fmt
 from reporting.config import ReportConfig
-from reporting.content import DOSSIER_RATES, FORM_II06A, LEVEL_LABELS, NO_DATA, subject
+from reporting.content import (
+    DOSSIER_RATES,
+    FORM_II06A,
+    GAP_LABELS,
+    LEVEL_LABELS,
+    NO_DATA,
+    compared_periods,
+    gap_detail,
+    merged_label,
+    subject,
+    unit_name,
+)
 from reporting.data import DOCUMENT_COLUMNS, TASK_COLUMNS, ReportData
 
 COUNT_FORMAT = "#,##0"
 RATE_FORMAT = "0.00%"
+TARGET_FORMAT = "0%"
 DECIMAL_FORMAT = "#,##0.00"
 HEADER_FONT = Font(name="Times New Roman", bold=True)
+TITLE_FONT = Font(name="Times New Roman", bold=True, size=13)
 BODY_FONT = Font(name="Times New Roman")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MERGED_SHEET = "Đơn vị sắp xếp"
+GROUP_SEPARATOR = " - "  # "group - label" headers become two header rows
+TITLE_ROWS = 4           # Phụ lục …, its title, "(Kèm theo …)", a blank row; the header starts below
 
 # (header, column or function of a row, number format); a format of None is text
 Column = tuple[str, object, str | None]
 
-UNIT_COLUMNS: list[Column] = [("Mã đơn vị", "unit_code", None), ("Tên đơn vị", "unit_name", None),
-                              ("Cấp", lambda r: LEVEL_LABELS.get(r["unit_level"], r["unit_level"]), None)]
-FORM_COLUMNS: list[Column] = [(f"{group} - {label}", source, COUNT_FORMAT) for group, label, source in FORM_II06A]
-RATE_COLUMNS: list[Column] = [(label, column, RATE_FORMAT) for column, label in DOSSIER_RATES]
+
+def _level(row: dict) -> str | None:
+    return LEVEL_LABELS.get(row.get("unit_level"), row.get("unit_level"))
 
 
-def _sheet(workbook: Workbook, title: str, columns: list[Column], rows: list[dict], note: str | None = None,
-           freeze: str = "C2"):
-    sheet = workbook.create_sheet(title)
-    for index, (header, _, _) in enumerate(columns, start=1):
-        cell = sheet.cell(row=1, column=index, value=header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        sheet.column_dimensions[get_column_letter(index)].width = 40 if index == 2 else 14
-    sheet.row_dimensions[1].height = 60
-    for row_number, row in enumerate(rows, start=2):
-        for index, (_, source, number_format) in enumerate(columns, start=1):
-            value = row.get(source)
-            cell = sheet.cell(row=row_number, column=index, value=value)
-            cell.font = BODY_FONT
+UNIT_COLUMNS: list[Column] = [("Cấp", _level, None), ("Mã đơn vị", "unit_code", None),
+                              ("Tên đơn vị", "unit_name", None)]
+FORM_COLUMNS: list[Column] = [(f"{group}{GROUP_SEPARATOR}{label}", source, COUNT_FORMAT)
+                              for group, label, source in FORM_II06A]
+RATE_COLUMNS: list[Column] = [(f"Tỷ lệ{GROUP_SEPARATOR}{label.removeprefix('Tỷ lệ ')}", column, RATE_FORMAT)
+                              for column, label in DOSSIER_RATES]
+DOCUMENT_TASK_HEADERS = {
+    "docs_outgoing": "Văn bản đi - Tổng số", "docs_outgoing_electronic": "Văn bản đi - Văn bản điện tử",
+    "docs_digitally_signed": "Văn bản đi - Có chữ ký số", "e_document_rate": "Văn bản đi - Tỷ lệ văn bản điện tử",
+    "digital_signature_rate": "Văn bản đi - Tỷ lệ ký số",
+    "leader_signature_rate": "Văn bản đi - Tỷ lệ lãnh đạo ký số",
+    "docs_incoming": "Văn bản đến - Tổng số", "docs_incoming_electronic": "Văn bản đến - Văn bản điện tử",
+    "tasks_due": "Nhiệm vụ được giao - Đến hạn", "tasks_done_on_time": "Nhiệm vụ được giao - Hoàn thành đúng hạn",
+    "tasks_done_late": "Nhiệm vụ được giao - Hoàn thành quá hạn",
+    "tasks_overdue_at_period_end": "Nhiệm vụ được giao - Quá hạn chưa hoàn thành",
+    "task_on_time_rate": "Nhiệm vụ được giao - Tỷ lệ đúng hạn",
+}
+RATE_LIKE = {"e_document_rate", "digital_signature_rate", "leader_signature_rate", "task_on_time_rate"}
+
+
+def _value(row: dict, source):
+    return source(row) if callable(source) else row.get(source)
+
+
+def _width(header: str, number_format: str | None) -> float:
+    if header == "Tên đơn vị":
+        return 38
+    if number_format is None:
+        return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận") else 14
+    return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 11
+
+
+class _Annexes:
+    def __init__(self, data: ReportData, config: ReportConfig, report_date: date):
+        self.data, self.config, self.report_date = data, config, report_date
+        self.workbook = Workbook()
+
+    def _titles(self, sheet, annex: str | None, title: str, width: int) -> None:
+        c = self.config
+        lines = [(annex, TITLE_FONT), (title.upper(), TITLE_FONT),
+                 (f"(Kèm theo Báo cáo số {c.document_number or '      '}/{c.document_symbol} "
+                  f"{fmt.document_date(self.report_date)} của {c.issuing_agency_name})",
+                  Font(name="Times New Roman", italic=True))]
+        for row, (text, font) in enumerate(lines, start=1):
+            if not text:
+                continue
+            cell = sheet.cell(row=row, column=1, value=text)
+            cell.font = font
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            if width > 1:
+                sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        sheet.row_dimensions[2].height = 34
+
+    def _print_setup(self, sheet, header_rows: str | None) -> None:
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0  # as many pages down as needed
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_options.horizontalCentered = True
+        sheet.page_margins.left = sheet.page_margins.right = 0.4
+        sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+        if header_rows:
+            sheet.print_title_rows = header_rows
+        sheet.oddFooter.center.text = "Trang &P / &N"
+
+    def sheet(self, title: str, annex: str | None, heading: str, columns: list[Column], rows: list[dict],
+              note: str | None = None, fixed_columns: int = 3):
+        sheet = self.workbook.create_sheet(title)
+        self._titles(sheet, annex, heading, len(columns))
+        top = TITLE_ROWS + 1
+        two_levels = any(GROUP_SEPARATOR in header for header, _, _ in columns)
+        header_rows = 2 if two_levels else 1
+        first_data = top + header_rows
+        groups = []
+        for index, (header, _, number_format) in enumerate(columns, start=1):
+            group, _, label = header.rpartition(GROUP_SEPARATOR) if two_levels else ("", "", header)
+            groups.append(group)
+            for row in range(top, first_data):
+                cell = sheet.cell(row=row, column=index)
+                cell.font, cell.fill, cell.border = HEADER_FONT, HEADER_FILL, BOX
+                cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            if group:
+                sheet.cell(row=top, column=index, value=group)
+                sheet.cell(row=top + 1, column=index, value=label)
+            else:
+                sheet.cell(row=top, column=index, value=label)
+                if two_levels:
+                    sheet.merge_cells(start_row=top, start_column=index, end_row=top + 1, end_column=index)
+            sheet.column_dimensions[get_column_letter(index)].width = _width(label, number_format)
+        if two_levels:  # one merged cell per run of the same group
+            start = 1
+            for index in range(2, len(groups) + 2):
+                if index > len(groups) or groups[index - 1] != groups[start - 1]:
+                    if groups[start - 1] and index - 1 > start:
+                        sheet.merge_cells(start_row=top, start_column=start, end_row=top, end_column=index - 1)
+                    start = index
+        for row in range(top, first_data):  # the labels under a group are the long ones
+            sheet.row_dimensions[row].height = 30 if two_levels and row == top else 66
+        styles = []  # each column's style, made once: styling cell by cell is most of openpyxl's time
+        for index, (_, _, number_format) in enumerate(columns, start=1):
+            cell = sheet.cell(row=first_data, column=index)
+            cell.font, cell.border = BODY_FONT, BOX
             if number_format:
                 cell.number_format = number_format
-    sheet.freeze_panes = freeze  # the header row and the columns naming the row
-    if note:
-        sheet.cell(row=len(rows) + 3, column=1, value=note).font = Font(name="Times New Roman", italic=True)
-    return sheet
+            else:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            styles.append(cell._style)
+        for row_number, row in enumerate(rows, start=first_data):
+            for index, (_, source, _) in enumerate(columns, start=1):
+                cell = sheet.cell(row=row_number, column=index, value=_value(row, source))
+                cell._style = copy(styles[index - 1])
+        # the header rows and the columns naming the row stay in view
+        sheet.freeze_panes = sheet.cell(row=first_data, column=fixed_columns + 1).coordinate
+        if note:
+            cell = sheet.cell(row=first_data + len(rows) + 1, column=1, value=note)
+            cell.font = Font(name="Times New Roman", italic=True)
+        self._print_setup(sheet, f"{top}:{first_data - 1}")
+        return sheet
 
+    def no_data(self, title: str, annex: str, heading: str) -> None:
+        sheet = self.workbook.create_sheet(title)
+        self._titles(sheet, annex, heading, 6)
+        sheet.cell(row=TITLE_ROWS + 1, column=1, value=NO_DATA).font = BODY_FONT
+        self._print_setup(sheet, None)
 
-def _no_data(workbook: Workbook, title: str, what: str) -> None:
-    sheet = workbook.create_sheet(title)
-    sheet["A1"] = what
-    sheet["A1"].font = HEADER_FONT
-    sheet["A2"] = NO_DATA
-    sheet.freeze_panes = "A2"
+    def info(self, edition: str) -> None:
+        d, config = self.data, self.config
+        info = self.workbook.active
+        info.title = "Thông tin"
+        for row in ([subject(d)], ["Kỳ báo cáo", d.period_name(d.key)], ["Mã kỳ", d.key],
+                    ["Từ ngày", d.period["start_date"]], ["Đến ngày", d.period["end_date"]],
+                    ["Số liệu cập nhật đến", d.data_as_of], ["Ngày báo cáo", self.report_date],
+                    ["Bản", "sơ bộ" if edition == "preliminary" else "chính thức"],
+                    ["Cơ quan", config.issuing_agency_name]):
+            info.append(row)
+        for cell in info["B"]:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "dd/mm/yyyy hh:mm"
+            elif isinstance(cell.value, date):
+                cell.number_format = "dd/mm/yyyy"
+        info["A1"].font = HEADER_FONT
+        info.column_dimensions["A"].width = 26
+        info.column_dimensions["B"].width = 26
+        self._print_setup(info, None)
+        info.page_setup.orientation = "portrait"
 
+    def build(self, edition: str) -> bytes:
+        d, config = self.data, self.config
+        self.info(edition)
+        period = d.period_name(d.key)
 
-def _gap_columns(rows: list[dict], names: dict[str, str]) -> list[Column]:
-    wanted = ["period_key", "unit_code", "criterion_code", "indicator_code", "gap_type", "evidence_ref",
-              "detail", "explanation"]
-    present = [c for c in wanted if not rows or c in rows[0]]
-    headers = {"period_key": "Kỳ", "unit_code": "Mã đơn vị", "criterion_code": "Tiêu chí",
-               "indicator_code": "Chỉ số", "gap_type": "Loại thiếu sót", "evidence_ref": "Tài liệu kiểm chứng",
-               "detail": "Chi tiết", "explanation": "Giải trình của đơn vị"}
-    columns = [(headers[c], c, None) for c in present]
-    columns.insert(2, ("Tên đơn vị", lambda r: names.get(r.get("unit_code")), None))
-    return columns
+        province_row = {**d.province[d.key], "unit_code": "", "unit_name": "Toàn tỉnh", "unit_level": ""}
+        self.sheet("PL I - Mẫu II.06a", "Phụ lục I",
+                   f"Kết quả giải quyết thủ tục hành chính theo Mẫu II.06a của các cơ quan, đơn vị, {period}",
+                   UNIT_COLUMNS + FORM_COLUMNS + RATE_COLUMNS, d.procedure_units + [province_row],
+                   note="Số liệu của từng đơn vị như tại thời điểm phát sinh (đơn vị đã hợp nhất trong kỳ vẫn có dòng "
+                        "riêng); dòng cuối là toàn tỉnh.")
+
+        field_columns = UNIT_COLUMNS + [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None)]
+        self.sheet("PL II - Theo lĩnh vực", "Phụ lục II",
+                   f"Kết quả giải quyết thủ tục hành chính theo lĩnh vực, {period}",
+                   field_columns + FORM_COLUMNS + RATE_COLUMNS, d.by_field, fixed_columns=5)
+
+        heading = f"Văn bản điện tử, chữ ký số và nhiệm vụ được giao của các cơ quan, đơn vị, {period}"
+        if d.has(*DOCUMENT_COLUMNS) and d.has(*TASK_COLUMNS):
+            columns = UNIT_COLUMNS + [(DOCUMENT_TASK_HEADERS[c], c, RATE_FORMAT if c in RATE_LIKE else COUNT_FORMAT)
+                                      for c in DOCUMENT_COLUMNS + TASK_COLUMNS]
+            self.sheet("PL III - Văn bản, nhiệm vụ", "Phụ lục III", heading, columns, d.units)
+        else:
+            self.no_data("PL III - Văn bản, nhiệm vụ", "Phụ lục III", heading)
+
+        heading = f"Danh sách đơn vị chưa gửi báo cáo, gửi trễ, thiếu tài liệu kiểm chứng, {period}"
+        if d.evidence_gaps is not None:
+            self.sheet("PL IV - Thiếu minh chứng", "Phụ lục IV", heading, self.gap_columns(), d.evidence_gaps,
+                       note="Các nội dung \"không có sổ văn bản để đối chiếu\" chỉ để đơn vị rà soát, không tính là "
+                            "thiếu minh chứng.")
+        else:
+            self.no_data("PL IV - Thiếu minh chứng", "Phụ lục IV", heading)
+
+        if d.is_annual:
+            heading = f"Điểm tự chấm cải cách hành chính theo đơn vị và lĩnh vực, năm {d.period['year']}"
+            if d.area_scores is not None:
+                columns = [("Cấp", _level, None), ("Mã đơn vị", "unit_code", None),
+                           ("Tên đơn vị", lambda r: unit_name(d, r["unit_code"]), None),
+                           ("Mã lĩnh vực", "area_code", None), ("Lĩnh vực", "area_name", None),
+                           ("Điểm tối đa", "max_points", DECIMAL_FORMAT),
+                           ("Điểm tự chấm", "self_score", DECIMAL_FORMAT),
+                           ("Điểm tự chấm chưa có minh chứng", "points_at_risk", DECIMAL_FORMAT),
+                           ("Điểm có minh chứng", "points_with_evidence", DECIMAL_FORMAT)]
+                self.sheet("PL V - Điểm tự chấm", "Phụ lục V", heading, columns, d.area_scores,
+                           note="Điểm tự chấm của đơn vị (chưa phải điểm thẩm định).")
+            else:
+                self.no_data("PL V - Điểm tự chấm", "Phụ lục V", heading)
+
+        self.compared()
+        self.sheet(MERGED_SHEET, None, "Đơn vị sắp xếp trong thời gian so sánh",
+                   [("Mã đơn vị", "unit_code", None), ("Tên đơn vị", "unit_name", None),
+                    ("Đến ngày", "valid_to", "dd/mm/yyyy"), ("Mã đơn vị tiếp nhận", "successor_code", None),
+                    ("Đơn vị tiếp nhận", "successor_name", None)], d.merged_units,
+                   note="Đơn vị hợp nhất trong thời gian so sánh (từ đầu cùng kỳ năm trước đến hết kỳ báo cáo).",
+                   fixed_columns=2)
+
+        others = compared_periods(d)
+        province_rows = [{"label": label, "now": d.province[d.key][column],
+                          **{key: (d.province.get(key) or {}).get(column) for key, _ in others},
+                          "target": config.targets.get(column)} for column, label in DOSSIER_RATES]
+        self.sheet("Toàn tỉnh", None, f"Các tỷ lệ chủ yếu của toàn tỉnh, {period}",
+                   [("Chỉ tiêu", "label", None), (f"Kỳ này ({period})", "now", RATE_FORMAT),
+                    *((f"{label} ({d.period_name(key)})", key, RATE_FORMAT) for key, label in others),
+                    ("Mục tiêu 2030", "target", TARGET_FORMAT)], province_rows, fixed_columns=1)
+
+        self.workbook.properties.creator = config.issuing_agency_name
+        self.workbook.properties.title = subject(d)
+        self.workbook.properties.created = datetime(self.report_date.year, self.report_date.month,
+                                                    self.report_date.day)
+        buffer = io.BytesIO()
+        self.workbook.save(buffer)
+        return buffer.getvalue()
+
+    def gap_columns(self) -> list[Column]:
+        d = self.data
+
+        def name(row):
+            merged = merged_label(d, row["unit_code"])
+            return unit_name(d, row["unit_code"]) + (f" ({merged})" if merged else "")
+
+        def level(row):
+            unit = d.unit_directory.get(row["unit_code"]) or {}
+            return LEVEL_LABELS.get(unit.get("unit_level"), unit.get("unit_level"))
+
+        def criterion(row):
+            if row.get("criterion_code"):
+                return f"Tiêu chí {row['criterion_code']}"
+            return f"Chỉ số {row['indicator_code']}" if row.get("indicator_code") else "Báo cáo"
+
+        return [("Cấp", level, None), ("Mã đơn vị", "unit_code", None), ("Tên đơn vị", name, None),
+                ("Tiêu chí, chỉ số", criterion, None),
+                ("Loại thiếu sót", lambda r: GAP_LABELS.get(r["gap_type"], r["gap_type"]), None),
+                ("Tài liệu kiểm chứng", "evidence_ref", None), ("Chi tiết", gap_detail, None),
+                ("Giải trình của đơn vị", "explanation", None)]
+
+    def compared(self) -> None:
+        """Unit series compared on restated figures (by today's unit), each compared period once."""
+        d = self.data
+        others = compared_periods(d)
+        rates = (("on_time_rate", "Tỷ lệ trước và đúng hạn"), ("online_full_rate", "Tỷ lệ trực tuyến toàn trình"))
+        rows = []
+        for (period_key, unit_code), row in sorted(d.restated.items(), key=lambda item: item[0][1]):
+            if period_key != d.key or row["received_in_period"] is None:
+                continue
+            entry = {"unit_code": unit_code, "unit_name": row["unit_name"], "unit_level": row["unit_level"]}
+            for column, _ in rates:
+                entry[f"{column}:now"] = row[column]
+                for key, _ in others:
+                    entry[f"{column}:{key}"] = d.restated.get((key, unit_code), {}).get(column)
+            rows.append(entry)
+        columns = list(UNIT_COLUMNS)
+        for column, label in rates:
+            columns += [(f"{label}{GROUP_SEPARATOR}{d.period_name(d.key)}", f"{column}:now", RATE_FORMAT),
+                        *((f"{label}{GROUP_SEPARATOR}{d.period_name(key)}", f"{column}:{key}", RATE_FORMAT)
+                          for key, _ in others)]
+        self.sheet("So sánh (tính lại)", None, "So sánh kết quả của các đơn vị (số liệu tính lại theo đơn vị hiện "
+                                               "nay)", columns, rows,
+                   note="Số liệu tính lại theo đơn vị hiện nay: đơn vị đã hợp nhất được cộng vào đơn vị tiếp nhận.")
 
 
 def build_xlsx(data: ReportData, config: ReportConfig, report_date: date, edition: str) -> bytes:
-    d = data
-    workbook = Workbook()
-    info = workbook.active
-    info.title = "Thông tin"
-    for row in ([subject(d)], ["Kỳ báo cáo", d.key], ["Từ ngày", d.period["start_date"]],
-                ["Đến ngày", d.period["end_date"]], ["Số liệu cập nhật đến", d.data_as_of],
-                ["Ngày báo cáo", report_date], ["Bản", "sơ bộ" if edition == "preliminary" else "chính thức"],
-                ["Cơ quan", config.issuing_agency_name]):
-        info.append(row)
-    for cell in info["B"]:
-        if isinstance(cell.value, datetime):
-            cell.number_format = "dd/mm/yyyy hh:mm"
-        elif isinstance(cell.value, date):
-            cell.number_format = "dd/mm/yyyy"
-    info["A1"].font = HEADER_FONT
-    info.column_dimensions["A"].width = 26
-    info.column_dimensions["B"].width = 22
-
-    province_row = {**d.province[d.key], "unit_code": "", "unit_name": "Toàn tỉnh", "unit_level": ""}
-    _sheet(workbook, "PL I - Mẫu II.06a", UNIT_COLUMNS + FORM_COLUMNS + RATE_COLUMNS,
-           d.procedure_units + [province_row],
-           note="Số liệu theo đơn vị tại thời điểm phát sinh (as was); dòng cuối là toàn tỉnh.")
-
-    field_columns = UNIT_COLUMNS[:2] + [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None)]
-    _sheet(workbook, "PL II - Theo lĩnh vực", field_columns + FORM_COLUMNS + RATE_COLUMNS, d.by_field)
-
-    if d.has(*DOCUMENT_COLUMNS) and d.has(*TASK_COLUMNS):
-        rate_like = {"e_document_rate", "digital_signature_rate", "leader_signature_rate", "task_on_time_rate"}
-        columns = UNIT_COLUMNS + [(c, c, RATE_FORMAT if c in rate_like else COUNT_FORMAT)
-                                  for c in DOCUMENT_COLUMNS + TASK_COLUMNS]
-        _sheet(workbook, "PL III - Văn bản, nhiệm vụ", columns, d.units)
-    else:
-        _no_data(workbook, "PL III - Văn bản, nhiệm vụ", "Văn bản điện tử, chữ ký số và nhiệm vụ được giao")
-
-    if d.evidence_gaps is not None:
-        names = {u["unit_code"]: u["unit_name"] for u in d.units}
-        _sheet(workbook, "PL IV - Thiếu minh chứng", _gap_columns(d.evidence_gaps, names), d.evidence_gaps,
-               freeze="A2")
-    else:
-        _no_data(workbook, "PL IV - Thiếu minh chứng", "Danh sách thiếu sót tài liệu kiểm chứng")
-
-    if d.is_annual:
-        if d.area_scores is not None:
-            columns = [("Mã đơn vị", "unit_code", None), ("Mã lĩnh vực", "area_code", None),
-                       ("Lĩnh vực", "area_name", None), ("Điểm tối đa", "max_points", DECIMAL_FORMAT),
-                       ("Điểm tự chấm", "self_score", DECIMAL_FORMAT),
-                       ("Điểm tự chấm chưa có minh chứng", "points_at_risk", DECIMAL_FORMAT),
-                       ("Điểm có minh chứng", "points_with_evidence", DECIMAL_FORMAT)]
-            _sheet(workbook, "PL V - Điểm tự chấm", columns, d.area_scores,
-                   note="Điểm tự chấm của đơn vị (chưa phải điểm thẩm định).")
-        else:
-            _no_data(workbook, "PL V - Điểm tự chấm", "Điểm tự chấm theo đơn vị và lĩnh vực")
-
-    # unit series compared on restated figures (by today's unit)
-    compared = []
-    for (period_key, unit_code), row in sorted(d.restated.items(), key=lambda item: item[0][1]):
-        if period_key != d.key or row["received_in_period"] is None:
-            continue
-        entry = {"unit_code": unit_code, "unit_name": row["unit_name"], "unit_level": row["unit_level"]}
-        for column in ("on_time_rate", "online_full_rate"):
-            entry[f"{column}:now"] = row[column]
-            entry[f"{column}:previous"] = d.restated.get((d.previous_key, unit_code), {}).get(column)
-            entry[f"{column}:last_year"] = d.restated.get((d.last_year_key, unit_code), {}).get(column)
-        compared.append(entry)
-    columns = list(UNIT_COLUMNS)
-    for column, label in (("on_time_rate", "Đúng hạn"), ("online_full_rate", "Trực tuyến toàn trình")):
-        columns += [(f"{label} - {d.key}", f"{column}:now", RATE_FORMAT),
-                    (f"{label} - {d.previous_key}", f"{column}:previous", RATE_FORMAT),
-                    (f"{label} - {d.last_year_key}", f"{column}:last_year", RATE_FORMAT)]
-    _sheet(workbook, "So sánh (tính lại)", columns, compared,
-           note="Số liệu tính lại theo đơn vị hiện nay: đơn vị đã hợp nhất được cộng vào đơn vị tiếp nhận.")
-
-    _sheet(workbook, MERGED_SHEET, [("Mã đơn vị", "unit_code", None), ("Tên đơn vị", "unit_name", None),
-                                    ("Đến ngày", "valid_to", "dd/mm/yyyy"),
-                                    ("Mã đơn vị tiếp nhận", "successor_code", None),
-                                    ("Đơn vị tiếp nhận", "successor_name", None)], d.merged_units,
-           note="Đơn vị hợp nhất trong thời gian so sánh (từ đầu cùng kỳ năm trước đến hết kỳ báo cáo).")
-
-    province_rows = [{"label": label, "now": d.province[d.key][column],
-                      "previous": (d.province.get(d.previous_key) or {}).get(column),
-                      "last_year": (d.province.get(d.last_year_key) or {}).get(column),
-                      "target": config.targets.get(column)} for column, label in DOSSIER_RATES]
-    _sheet(workbook, "Toàn tỉnh", [("Chỉ tiêu", "label", None), (d.key, "now", RATE_FORMAT),
-                                  (str(d.previous_key), "previous", RATE_FORMAT),
-                                  (d.last_year_key, "last_year", RATE_FORMAT),
-                                  ("Mục tiêu 2030", "target", RATE_FORMAT)], province_rows, freeze="B2")
-
-    workbook.properties.creator = config.issuing_agency_name
-    workbook.properties.title = subject(d)
-    fixed = datetime(report_date.year, report_date.month, report_date.day)
-    workbook.properties.created = fixed
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return _Annexes(data, config, report_date).build(edition)
