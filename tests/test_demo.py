@@ -31,7 +31,9 @@ def runs(server_url, tmp_path_factory):
 @pytest.mark.slow
 def test_a_second_demo_does_only_what_changed(runs, capsys, monkeypatch):
     settings, out = runs
-    monkeypatch.delenv("REFORMWH_REPORT_STATUS_AS_OF", raising=False)
+    # the demo sets the variable for its process; setenv first, so that it is removed again after this test
+    monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", "")
+    monkeypatch.delenv("REFORMWH_REPORT_STATUS_AS_OF")
     assert demo.run(settings, out, scale=0.02) == 0
     first = capsys.readouterr().out
     counts = query(settings, COUNTED)
