@@ -181,3 +181,31 @@
     ) -%}
     {{ return(result.rows[0][0] == 0) }}
 {%- endmacro %}
+
+{#- The newest version of each key (newest extraction, then the later load and line) among the rows of the
+    claimed loads and, on an incremental build, the version kept so far: the de-duplication models' query.
+    `columns` are the relation's columns this model keeps (the kept table has them under the same names). -#}
+{% macro newest_versions(relation, key, columns, incremental) -%}
+with new_versions as (
+    select {{ columns | join(', ') }}
+    from {{ relation }}
+    where {{ claimed_loads_only(incremental) }}
+),
+
+candidates as (
+    select * from new_versions
+    {%- if incremental %}
+
+    union all
+
+    select {% for c in columns %}kept.{{ c }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ this }} as kept
+    where ({% for k in key %}kept.{{ k }}{{ ', ' if not loop.last }}{% endfor %})
+        in (select {{ key | join(', ') }} from new_versions)
+    {%- endif %}
+)
+
+select distinct on ({{ key | join(', ') }}) *
+from candidates
+order by {% for k in key %}{{ k }} asc, {% endfor %}extracted_at desc, load_id desc, source_line desc
+{%- endmacro %}

@@ -11,54 +11,14 @@
     **incremental_hooks('source:document_management'),
 ) }}
 
-{%- set incremental = builds_incrementally() %}
-
-with new_versions as (
-    select
-        document_id,
-        document_number,
-        document_date,
-        document_type,
-        unit_code,
-        register,
-        form,
-        digitally_signed,
-        signer_title,
-        extracted_at,
-        load_id,
-        source_line
-    from {{ ref('stg_document_management__documents') }}
-    where {{ claimed_loads_only(incremental) }}
-),
-
-candidates as (
-    select * from new_versions
-    {%- if incremental %}
-
-    union all
-
-    select
-        kept.document_id,
-        kept.document_number,
-        kept.document_date,
-        kept.document_type,
-        kept.unit_code,
-        kept.register,
-        kept.form,
-        kept.digitally_signed,
-        kept.signer_title,
-        kept.extracted_at,
-        kept.load_id,
-        kept.source_line
-    from {{ this }} as kept
-    where kept.document_id in (select new_versions.document_id from new_versions)
-    {%- endif %}
-),
-
-latest as (
-    select distinct on (document_id) *  -- noqa: AM04
-    from candidates
-    order by document_id asc, extracted_at desc, load_id desc, source_line desc
+with latest as (
+    {{ newest_versions(
+        ref('stg_document_management__documents'),
+        ['document_id'],
+        ['document_id', 'document_number', 'document_date', 'document_type', 'unit_code', 'register', 'form',
+         'digitally_signed', 'signer_title', 'extracted_at', 'load_id', 'source_line'],
+        builds_incrementally(),
+    ) | indent(4) }}
 )
 
 select

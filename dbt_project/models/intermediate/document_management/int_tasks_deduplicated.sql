@@ -10,42 +10,10 @@
     **incremental_hooks('source:document_management'),
 ) }}
 
-{%- set incremental = builds_incrementally() %}
-
-with new_versions as (
-    select
-        task_id,
-        unit_code,
-        assigning_document_number,
-        assigned_by,
-        assigned_at,
-        deadline_at,
-        original_deadline_at,
-        completed_at,
-        extracted_at,
-        load_id,
-        source_line
-    from {{ ref('stg_document_management__tasks') }}
-    where {{ claimed_loads_only(incremental) }}
-),
-
-candidates as (
-    select * from new_versions
-    {%- if incremental %}
-
-    union all
-
-    select kept.*
-    from {{ this }} as kept
-    where (kept.task_id, kept.unit_code) in (
-        select
-            new_versions.task_id,
-            new_versions.unit_code
-        from new_versions
-    )
-    {%- endif %}
-)
-
-select distinct on (task_id, unit_code) *  -- noqa: AM04
-from candidates
-order by task_id asc, unit_code asc, extracted_at desc, load_id desc, source_line desc
+{{ newest_versions(
+    ref('stg_document_management__tasks'),
+    ['task_id', 'unit_code'],
+    ['task_id', 'unit_code', 'assigning_document_number', 'assigned_by', 'assigned_at', 'deadline_at',
+     'original_deadline_at', 'completed_at', 'extracted_at', 'load_id', 'source_line'],
+    builds_incrementally(),
+) }}

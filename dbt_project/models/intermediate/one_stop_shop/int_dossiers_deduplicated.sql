@@ -15,25 +15,9 @@
     **incremental_hooks('source:one_stop_shop'),
 ) }}
 
-{%- set incremental = builds_incrementally() %}
-
-with new_versions as (
-    select * from {{ ref('stg_one_stop_shop__dossiers') }}
-    where {{ claimed_loads_only(incremental) }}
-),
-
-candidates as (
-    select * from new_versions
-    {%- if incremental %}
-
-    union all
-
-    select kept.*
-    from {{ this }} as kept
-    where kept.dossier_code in (select new_versions.dossier_code from new_versions)
-    {%- endif %}
-)
-
-select distinct on (dossier_code) *  -- noqa: AM04
-from candidates
-order by dossier_code asc, extracted_at desc, load_id desc, source_line desc
+{{ newest_versions(
+    ref('stg_one_stop_shop__dossiers'),
+    ['dossier_code'],
+    ['*'],
+    builds_incrementally(),
+) }}
