@@ -57,7 +57,7 @@ from ingestion.readers import (
     reject_undecodable,
     shown,
 )
-from ingestion.reference import Catalog, UnitRegistry
+from ingestion.reference import Catalog, UnitRegistry, validation_fingerprint
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
 from ingestion.submissions import INFO_SHEET, SUBMISSION_NAME, Limits, find_sheet, open_submission, read_info_sheet
 from ingestion.validation import BatchValidator, Context
@@ -296,6 +296,7 @@ class Loader:
         self.source = source
         self.contracts: list[Contract] = CONTRACTS[source]
         self.units = UnitRegistry.from_dir(reference_dir)
+        self.validated_against = validation_fingerprint(reference_dir)
         aliases = load_aliases(aliases_file)
         self.header_maps = {c.entity: HeaderMap(c, aliases) for c in self.contracts}
         self.pii_hash_key = pii_hash_key
@@ -615,7 +616,9 @@ class Loader:
         """Re-validate open quarantine rows (e.g. after a unit was added to the registry) with the same
         validator as a first load; rows that now pass go to raw with their original file, line and
         extraction time, under a new load whose audit row says 'reprocessed'. Rows quarantined for a key
-        repeated in their file stay: the file, not the reference data, is wrong. Returns (loaded, still open)."""
+        repeated in their file stay: the file, not the reference data, is wrong. Only rows last validated
+        against other reference data or code are read (quarantine.rows.validated_against): the others would fail
+        again, and a daily build would otherwise re-validate years of quarantine. Returns (loaded, still open)."""
         fixed_total = 0
         for contract in self.contracts:
             self._use(contract)
@@ -629,8 +632,8 @@ class Loader:
         conn, contract = self.conn, self.contract
         names = [f.name for f in contract.fields]
         open_rows = ("from quarantine.rows where source = %s and entity = %s and resolved_at is null "
-                     "and record ? %s and not reasons[1] like %s")
-        scope = [self.source, contract.entity, contract.key[0], f"% {DUPLICATE_IN_FILE}"]
+                     "and validated_against is distinct from %s and record ? %s and not reasons[1] like %s")
+        scope = [self.source, contract.entity, self.validated_against, contract.key[0], f"% {DUPLICATE_IN_FILE}"]
         groups = conn.execute(f"select source_file, extracted_at {open_rows} group by 1, 2 order by 2, 1",
                               scope).fetchall()
         fixed_total = 0
@@ -648,6 +651,8 @@ class Loader:
                 validator = BatchValidator(contract, self._context(extracted))
                 checked = validator.check(batch.columns)
                 good = [rows[i][0] for i in range(len(rows)) if not checked.bad[i]]
+                conn.execute("update quarantine.rows set validated_against = %s where quarantine_id = any(%s)",
+                             [self.validated_against, [r[0] for r in rows]])
                 if not good:
                     continue
                 load_id = conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
@@ -686,13 +691,13 @@ class Loader:
 
     def _copy_quarantine(self, spool, load_id: int, source_file: str, extracted_at: str) -> None:
         with self.conn.cursor().copy(
-            "copy quarantine.rows (load_id, source, entity, source_file, source_line, extracted_at, record, reasons) "
-            "from stdin"
+            "copy quarantine.rows (load_id, source, entity, source_file, source_line, extracted_at, record, reasons, "
+            "validated_against) from stdin"
         ) as copy:
             for line in spool:
                 place, record, reasons = json.loads(line)
                 copy.write_row([load_id, self.source, self.contract.entity, source_file, place, extracted_at,
-                                Jsonb(record), reasons])
+                                Jsonb(record), reasons, self.validated_against])
 
     def _quarantine_conflicting_duplicates(self, load_id: int) -> int:
         """Rows whose key repeats within the file with different content: all of them go to quarantine.
@@ -723,12 +728,13 @@ class Loader:
                 returning r.*
             )
             insert into quarantine.rows
-                (load_id, source, entity, source_file, source_line, extracted_at, record, reasons)
+                (load_id, source, entity, source_file, source_line, extracted_at, record, reasons, validated_against)
             select %(load_id)s, %(source)s, %(entity)s, r.source_file, r.source_line, r.extracted_at, {record},
-                   array[%(reason)s]
+                   array[%(reason)s], %(validated_against)s
             from moved r
             """,
-            {"load_id": load_id, "source": self.source, "entity": contract.entity, "reason": reason},
+            {"load_id": load_id, "source": self.source, "entity": contract.entity, "reason": reason,
+             "validated_against": self.validated_against},
         ).rowcount
 
     def _audit(self, result: LoadResult, path: Path, sha: str | None, size: int, layout: Layout,

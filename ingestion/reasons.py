@@ -42,7 +42,9 @@ def view_ddl() -> str:
     texts = "\n".join(f"            when r.reason ~ {_literal(pattern)} then {_literal(text)}"
                       for _, pattern, text in KINDS)
     return f"""
-create or replace view quarantine.rows_explained as
+-- dropped, not replaced: q.* gains a column whenever quarantine.rows does
+drop view if exists quarantine.rows_explained;
+create view quarantine.rows_explained as
 select q.*, e.reason_codes, e.reasons_vi
 from quarantine.rows q
 cross join lateral (

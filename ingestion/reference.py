@@ -5,6 +5,7 @@ the shipped sample province in reference_data/), checked, and loaded into schema
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,17 @@ REFERENCE_FILES: dict[str, dict[str, str]] = {
 }
 REQUIRED_FILES = ("units", "holidays", "reporting_calendar")
 UNIT_LEVELS = {"province", "department", "district", "commune"}
+
+
+def validation_fingerprint(reference_dir: Path) -> str:
+    """A hash of what decides whether a row passes validation: the reference files and the loader's code. A
+    quarantined row validated under the same fingerprint would be refused again, so a build re-validates only the
+    rows whose fingerprint differs (Loader.reprocess_quarantine)."""
+    digest = hashlib.sha256()
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    for path in sorted(p for p in reference_dir.iterdir() if p.is_file()) + code:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 class ReferenceError(Exception):

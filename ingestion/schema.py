@@ -87,7 +87,12 @@ create table if not exists quarantine.rows (
     resolved_at timestamptz,
     resolved_load_id bigint
 );
+-- what the row was last validated against (ingestion.reference.validation_fingerprint): a build re-validates
+-- only the open rows whose reference data or validation code has changed since
+alter table quarantine.rows add column if not exists validated_against text;
 create index if not exists rows_open on quarantine.rows (source, entity) where resolved_at is null;
+create index if not exists rows_open_by_validation on quarantine.rows (source, entity, validated_against)
+    where resolved_at is null;
 create index if not exists rows_by_load on quarantine.rows (load_id);
 -- Self-report submissions as received (ZIP bytes; a folder packed into a ZIP), by content hash.
 create table if not exists raw.self_reports__packages (

@@ -55,7 +55,8 @@ def ingest(settings: Settings, source: str, paths: list[Path],
 
 def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple[int, int]:
     """Re-validate open quarantine rows of one source, or of every source, against the current reference data
-    (see Loader.reprocess_quarantine). Returns (rows now loaded, rows still quarantined)."""
+    (see Loader.reprocess_quarantine: only rows not yet validated against this reference data and loader code).
+    Returns (rows now loaded, rows still quarantined)."""
     from ingestion.contracts import CONTRACTS
 
     fixed = still = 0
