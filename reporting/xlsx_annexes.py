@@ -6,6 +6,7 @@ numbers stored as numbers with number formats (a Vietnamese-locale spreadsheet s
 from __future__ import annotations
 
 import io
+import math
 from copy import copy
 from datetime import date, datetime
 
@@ -170,13 +171,24 @@ class _Annexes:
             cell.font, cell.border = BODY_FONT, BOX
             if number_format:
                 cell.number_format = number_format
+                cell.alignment = Alignment(vertical="top")  # level with the first line of a wrapped name
             else:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             styles.append(cell._style)
+        # wrapped text gets the lines it needs: LibreOffice and Excel do not grow a row on opening the file, so a
+        # long procedure name would run over the next row
+        text_widths = {index: sheet.column_dimensions[get_column_letter(index)].width
+                       for index, (_, _, number_format) in enumerate(columns, start=1) if number_format is None}
         for row_number, row in enumerate(rows, start=first_data):
+            lines = 1
             for index, (_, source, _) in enumerate(columns, start=1):
-                cell = sheet.cell(row=row_number, column=index, value=_value(row, source))
+                value = _value(row, source)
+                cell = sheet.cell(row=row_number, column=index, value=value)
                 cell._style = copy(styles[index - 1])
+                if index in text_widths and isinstance(value, str):
+                    lines = max(lines, math.ceil(len(value) * 0.75 / text_widths[index]))  # Times: ~1.3 letters a unit
+            if lines > 1:
+                sheet.row_dimensions[row_number].height = 15 * lines
         # the header rows and the columns naming the row stay in view
         sheet.freeze_panes = sheet.cell(row=first_data, column=fixed_columns + 1).coordinate
         if note:
