@@ -57,6 +57,9 @@ class ReportData:
     periods: dict[str, dict] = field(default_factory=dict)  # dim_period rows by key
     form_by_level: dict[str, dict] = field(default_factory=dict)  # 'province'/'district'/'commune' -> counts
     unit_directory: dict[str, dict] = field(default_factory=dict)  # unit_code -> latest version by period end
+    # province-wide rows of the period by field and by procedure, most late dossiers first (None: no mart yet)
+    late_by_field: list[dict] | None = None
+    late_by_procedure: list[dict] | None = None
 
     @property
     def key(self) -> str:
@@ -185,10 +188,24 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
             area_scores = _rows(conn, "select * from marts.par_area_scores where year = %s "
                                       "order by unit_code, area_code", [period["year"]])
 
+    late_by_field = late_by_procedure = None
+    if "dossier_province_by_field" in columns:
+        late_by_field = _rows(conn, """select * from marts.dossier_province_by_field where period_key = %s
+                                       order by late_total desc, field_code""", [period_key])
+    if "dossier_province_by_procedure" in columns:
+        # a view that counts the period's dossiers; without nested loops the planner does not rescan the chain
+        # walk per dossier on its underestimate of the period's rows (seconds instead of a fraction)
+        with conn.transaction():
+            conn.execute("set local enable_nestloop = off")
+            late_by_procedure = _rows(conn, """select * from marts.dossier_province_by_procedure
+                                               where period_key = %s and received_total > 0
+                                               order by late_total desc, procedure_code""", [period_key])
+
     if period_key not in province:
         raise ReportError(f"marts.reform_province has no row for {period_key}: run `reformwh build`")
     return ReportData(period=period, last_year_key=last_year_key, unit_mart=unit_mart, columns=columns,
                       province=province, units=units, restated=restated, by_field=by_field, trend=trend,
                       merged_units=merged_units, existing_at_end=existing_at_end,
                       evidence_gaps=evidence_gaps, area_scores=area_scores,
-                      periods=periods, form_by_level=form_by_level, unit_directory=unit_directory)
+                      periods=periods, form_by_level=form_by_level, unit_directory=unit_directory,
+                      late_by_field=late_by_field, late_by_procedure=late_by_procedure)

@@ -479,7 +479,12 @@ class _Writer:
         self.note(text)
 
     def _count_comparison(self, column: str) -> str:
-        """"tăng 12,3% so với cùng kỳ năm trước" for a count of the province."""
+        """" (tăng 12,3% so với cùng kỳ năm trước)" for a count of the province."""
+        parts = self._count_changes(column)
+        return f" ({', '.join(parts)})" if parts else ""
+
+    def _count_changes(self, column: str) -> list[str]:
+        """["tăng 12,3% so với kỳ trước", …] for a count of the province."""
         d = self.data
         parts = []
         for key, label in compared_periods(d):
@@ -490,7 +495,7 @@ class _Writer:
             word = "tăng" if change > 0 else ("giảm" if change < 0 else "bằng")
             amount = "" if change == 0 else " " + fmt.signed_percent(abs(change)).lstrip("+")
             parts.append(f"{word}{amount} so với {label.lower()}")
-        return f" ({', '.join(parts)})" if parts else ""
+        return parts
 
     def section_results(self, charts_png: dict[str, bytes], chart_units: int) -> None:
         d, c = self.data, self.config
@@ -517,9 +522,12 @@ class _Writer:
         self.rates_table()
         self.comparison_footnote()
         late, apologised, without = (province[c] for c in ("late_total", "late_with_apology", "late_without_apology"))
+        changes = self._count_changes("late_total")
         self.para(f"Có {fmt.count(late)} hồ sơ trễ hạn (đã giải quyết quá hạn và đang quá hạn), trong đó "
                   f"{fmt.count(apologised)} hồ sơ đã có phiếu xin lỗi (tỷ lệ {fmt.percent(province['apology_rate'])}); "
-                  f"{fmt.count(without)} hồ sơ trễ hạn chưa có văn bản xin lỗi người dân, doanh nghiệp.")
+                  f"{fmt.count(without)} hồ sơ trễ hạn chưa có văn bản xin lỗi người dân, doanh nghiệp"
+                  + (f"; số hồ sơ trễ hạn {', '.join(changes)}" if changes else "") + ".")
+        self.late_by_field_and_procedure()
         self.most_late()
         if "by_unit" in charts_png:
             threshold = fmt.whole_percent(c.thresholds.get("on_time_rate"))
@@ -562,6 +570,35 @@ class _Writer:
         self.simple_table(["Chỉ tiêu", "Kết quả kỳ này", "Mục tiêu 2030", "Đánh giá"], rows, [7.6, 2.8, 2.8, 2.8])
         if "trend" in charts_png:
             self.image(charts_png["trend"], "Biểu đồ 2. Diễn biến các tỷ lệ của toàn tỉnh qua các kỳ báo cáo")
+
+    def late_by_field_and_procedure(self, count: int = 5) -> None:
+        """The fields and procedures with the most late dossiers, province-wide: count, share of the province's
+        late dossiers, share of their own work, and how many have no apology letter (the full lists: annex II)."""
+        d = self.data
+        total = d.province[d.key].get("late_total")
+        if not total:
+            return
+        header = ["Số hồ sơ trễ hạn", "Tỷ trọng trong tổng số trễ hạn", "Tỷ lệ trễ hạn của lĩnh vực",
+                  "Chưa có văn bản xin lỗi"]
+        for rows, what, name, label in (
+                (d.late_by_field, "lĩnh vực", lambda r: r["field_name"] or r["field_code"], "Lĩnh vực"),
+                (d.late_by_procedure, "thủ tục", lambda r: f"{r['procedure_name'] or r['procedure_code']} "
+                                                         f"({r['field_name'] or r['field_code']})",
+                 "Thủ tục hành chính (lĩnh vực)")):
+            if rows is None:
+                continue
+            late = [r for r in rows if r["late_total"]]
+            shown = late[:count]
+            others = len(late) - len(shown)
+            self.para(f"Hồ sơ trễ hạn theo {what} ({fmt.count(len(late))} {what} có hồ sơ trễ hạn"
+                      + (f"; {fmt.count(len(shown))} {what} có nhiều hồ sơ trễ hạn nhất" if others else "")
+                      + "):", keep_with_next=True)
+            self.simple_table([label, header[0], header[1], header[2].replace("lĩnh vực", what), header[3]],
+                              [[name(r), fmt.count(r["late_total"]), fmt.percent(r["late_share"]),
+                                fmt.percent(r["late_rate"]), fmt.count(r["late_without_apology"])] for r in shown],
+                              [7.4, 2.1, 2.3, 2.1, 2.1])
+        self.note("Tỷ trọng: trên tổng số hồ sơ trễ hạn của tỉnh; tỷ lệ trễ hạn: trên số hồ sơ đã và đang giải quyết "
+                  "của lĩnh vực, thủ tục. Danh sách đầy đủ các lĩnh vực, thủ tục tại Phụ lục II.")
 
     def most_late(self, count: int = 5) -> None:
         """The units with the most late dossiers: count and share of the province's late dossiers."""

@@ -6,6 +6,7 @@ numbers stored as numbers with number formats (a Vietnamese-locale spreadsheet s
 from __future__ import annotations
 
 import io
+import math
 from copy import copy
 from datetime import date, datetime
 
@@ -68,6 +69,18 @@ DOCUMENT_TASK_HEADERS = {
     "tasks_overdue_at_period_end": "Nhiệm vụ được giao - Quá hạn chưa hoàn thành",
     "task_on_time_rate": "Nhiệm vụ được giao - Tỷ lệ đúng hạn",
 }
+# the late dossiers of a field or procedure, province-wide (dossier_province_by_field / _by_procedure)
+LATE_COLUMNS: list[Column] = [
+    ("Số hồ sơ tiếp nhận (tổng số)", "received_total", COUNT_FORMAT),
+    ("Hồ sơ trễ hạn - Tổng số", "late_total", COUNT_FORMAT),
+    ("Hồ sơ trễ hạn - Đã giải quyết quá hạn", "resolved_late", COUNT_FORMAT),
+    ("Hồ sơ trễ hạn - Đang giải quyết quá hạn", "in_progress_overdue", COUNT_FORMAT),
+    ("Hồ sơ trễ hạn - Chưa có văn bản xin lỗi", "late_without_apology", COUNT_FORMAT),
+    ("Hồ sơ trễ hạn - Tỷ lệ trên số hồ sơ đã và đang giải quyết", "late_rate", RATE_FORMAT),
+    ("Hồ sơ trễ hạn - Tỷ trọng trong tổng số hồ sơ trễ hạn của tỉnh", "late_share", RATE_FORMAT),
+    ("Hồ sơ trễ hạn - Số đơn vị có hồ sơ trễ hạn", "units_with_late", COUNT_FORMAT),
+]
+LATE_SHEETS = ("PL II - Trễ hạn theo lĩnh vực", "PL II - Trễ hạn theo thủ tục")
 RATE_LIKE = {"e_document_rate", "digital_signature_rate", "leader_signature_rate", "task_on_time_rate"}
 
 
@@ -78,6 +91,8 @@ def _value(row: dict, source):
 def _width(header: str, number_format: str | None) -> float:
     if header == "Tên đơn vị":
         return 38
+    if header == "Tên thủ tục hành chính":
+        return 60
     if number_format is None:
         return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận") else 14
     return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 11
@@ -156,13 +171,24 @@ class _Annexes:
             cell.font, cell.border = BODY_FONT, BOX
             if number_format:
                 cell.number_format = number_format
+                cell.alignment = Alignment(vertical="top")  # level with the first line of a wrapped name
             else:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             styles.append(cell._style)
+        # wrapped text gets the lines it needs: LibreOffice and Excel do not grow a row on opening the file, so a
+        # long procedure name would run over the next row
+        text_widths = {index: sheet.column_dimensions[get_column_letter(index)].width
+                       for index, (_, _, number_format) in enumerate(columns, start=1) if number_format is None}
         for row_number, row in enumerate(rows, start=first_data):
+            lines = 1
             for index, (_, source, _) in enumerate(columns, start=1):
-                cell = sheet.cell(row=row_number, column=index, value=_value(row, source))
+                value = _value(row, source)
+                cell = sheet.cell(row=row_number, column=index, value=value)
                 cell._style = copy(styles[index - 1])
+                if index in text_widths and isinstance(value, str):
+                    lines = max(lines, math.ceil(len(value) * 0.75 / text_widths[index]))  # Times: ~1.3 letters a unit
+            if lines > 1:
+                sheet.row_dimensions[row_number].height = 15 * lines
         # the header rows and the columns naming the row stay in view
         sheet.freeze_panes = sheet.cell(row=first_data, column=fixed_columns + 1).coordinate
         if note:
@@ -214,6 +240,18 @@ class _Annexes:
         self.sheet("PL II - Theo lĩnh vực", "Phụ lục II",
                    f"Kết quả giải quyết thủ tục hành chính theo lĩnh vực, {period}",
                    field_columns + FORM_COLUMNS + RATE_COLUMNS, d.by_field, fixed_columns=5)
+
+        late_note = ("Toàn tỉnh; hồ sơ trễ hạn gồm hồ sơ đã giải quyết quá hạn và hồ sơ đang giải quyết quá hạn tại "
+                     "thời điểm chốt số liệu; xếp theo số hồ sơ trễ hạn, nhiều nhất trước.")
+        if d.late_by_field is not None:
+            self.sheet(LATE_SHEETS[0], "Phụ lục II", f"Hồ sơ trễ hạn theo lĩnh vực, toàn tỉnh, {period}",
+                       [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
+                       d.late_by_field, note=late_note, fixed_columns=2)
+        if d.late_by_procedure is not None:
+            self.sheet(LATE_SHEETS[1], "Phụ lục II", f"Hồ sơ trễ hạn theo thủ tục hành chính, toàn tỉnh, {period}",
+                       [("Mã thủ tục", "procedure_code", None), ("Tên thủ tục hành chính", "procedure_name", None),
+                        ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
+                       d.late_by_procedure, note=late_note + " Chỉ các thủ tục có hồ sơ trong kỳ.", fixed_columns=2)
 
         heading = f"Văn bản điện tử, chữ ký số và nhiệm vụ được giao của các cơ quan, đơn vị, {period}"
         if d.has(*DOCUMENT_COLUMNS) and d.has(*TASK_COLUMNS):

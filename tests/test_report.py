@@ -55,10 +55,27 @@ def built(server_url, tmp_path_factory):
     return settings
 
 
+DRAWN: dict[str, list] = {}    # what the report fixture's by-unit chart was drawn from
+GENERATION_CPU: dict[str, float] = {}  # CPU seconds of this process generating a report (annual fixture)
+
+
 @pytest.fixture(scope="module")
 def report(built, tmp_path_factory):
+    """The quarter's report (final edition). One generation serves every test of it, the chart's too: the units
+    the by-unit chart is drawn from are kept in DRAWN."""
+    from reporting import charts
+
+    original = charts.rates_by_unit
+
+    def spy(units, title):
+        DRAWN["units"] = units
+        return original(units, title)
+
     out = tmp_path_factory.mktemp("out")
-    result = generate(built.database_url, PERIOD, out, "final", report_date=REPORT_DATE, config=CONFIG, pdf=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(charts, "rates_by_unit", spy)
+        result = generate(built.database_url, PERIOD, out, "final", report_date=REPORT_DATE, config=CONFIG,
+                          pdf=False)
     docx = Document(str(result.files[0]))
     xlsx = load_workbook(result.files[1])
     return result, docx, xlsx
@@ -68,9 +85,15 @@ def report(built, tmp_path_factory):
 def annual(built, tmp_path_factory):
     """The annual report (final edition), with its PDF where LibreOffice is installed: the report whose
     signature block broke across pages and whose "Kỳ trước" and "Cùng kỳ năm trước" were the same year."""
+    import time
+
     out = tmp_path_factory.mktemp("annual")
+    # CPU time of this process (the report's own work; LibreOffice is a child process and not counted): wall
+    # time on a shared machine measures the neighbours
+    started = time.process_time()
     result = generate(built.database_url, "2025-Y", out, "final", report_date=REPORT_DATE, config=CONFIG,
                       pdf=bool(OFFICE))
+    GENERATION_CPU["2025-Y"] = time.process_time() - started
     return result, Document(str(result.files[0])), load_workbook(result.files[1])
 
 
@@ -286,6 +309,7 @@ def annex(sheet) -> tuple[list[str], list[dict]]:
 def test_xlsx_annexes_hold_the_mart_rows(report, built):
     _, _, xlsx = report
     assert xlsx.sheetnames == ["Thông tin", "PL I - Mẫu II.06a", "PL II - Theo lĩnh vực",
+                               "PL II - Trễ hạn theo lĩnh vực", "PL II - Trễ hạn theo thủ tục",
                                "PL III - Văn bản, nhiệm vụ", "PL IV - Thiếu minh chứng", "So sánh (tính lại)",
                                "Đơn vị sắp xếp", "Toàn tỉnh"]
     _, merged_rows = annex(xlsx["Đơn vị sắp xếp"])
@@ -337,8 +361,12 @@ def test_annexes_titles_names_headers_and_print_setup(report, annual):
     _, _, xlsx = report
     annual_xlsx = annual[2]
     for workbook, annexes in ((xlsx, "IV"), (annual_xlsx, "V")):
-        for number, title in zip(["I", "II", "III", "IV", "V"], [n for n in workbook.sheetnames if n.startswith("PL ")],
-                                 strict=False):
+        annex_sheets = [n for n in workbook.sheetnames if n.startswith("PL ")]
+        # each annex in order, annex II on three sheets (by unit and field; late dossiers by field, by procedure)
+        numbers = [n.split(" ")[1] for n in annex_sheets]
+        assert list(dict.fromkeys(numbers)) == ["I", "II", "III", "IV", "V"][:len(set(numbers))]
+        assert numbers.count("II") == 3
+        for number, title in zip(numbers, annex_sheets, strict=True):
             sheet = workbook[title]
             assert sheet["A1"].value == f"Phụ lục {number}", title
             assert sheet["A2"].value and sheet["A2"].value.isupper()
@@ -372,6 +400,10 @@ def test_evidence_annex_in_vietnamese(report, built):
     codes = {t for (t,) in query(built, "select distinct gap_type from marts.evidence_gaps")}
     kinds = {r["Loại thiếu sót"] for r in rows}
     assert kinds and not kinds & codes and {"không gửi báo cáo", "gửi báo cáo trễ hạn"} <= kinds
+    # a self-assessed score outside its criterion's range, quoted from the loader's reason, in Vietnamese
+    scores = [r for r in rows if r["Loại thiếu sót"] == "điểm tự chấm không hợp lệ"]
+    assert scores and all("ngoài thang điểm của tiêu chí" in r["Chi tiết"] and "outside" not in r["Chi tiết"]
+                          for r in scores)
     files = [r for r in rows if r["Loại thiếu sót"] == "tệp không có trong hồ sơ"]
     assert files and all(r["Tài liệu kiểm chứng"] and r["Tài liệu kiểm chứng"] in r["Chi tiết"] for r in files)
     merged = [r for r in rows if r["Mã đơn vị"] not in {c for (c,) in query(
@@ -720,39 +752,40 @@ def test_weakest_and_section_iv_with_targets_as_stated(report, annual):
                 assert r.cells[-1].text == "–"
 
 
-def test_unplanned_sections_marked_for_the_office(report, tmp_path, built):
+@pytest.fixture(scope="module")
+def committee_draft(built, tmp_path_factory):
+    """One generation for two configurations the default report does not show: the report as UBND tỉnh's draft
+    (issuer "ubnd") and a province's own texts for the parts the warehouse has no data for."""
+    out = tmp_path_factory.mktemp("ubnd")
+    custom = out / "province.toml"
+    custom.write_text('[manual_sections]\nproposals = "Đề nghị Bộ Nội vụ sớm ban hành hướng dẫn."\n'
+                      'communication = ""\n', encoding="utf-8")
+    config = load_config(custom, environ={"REFORMWH_REPORT_ISSUER": "ubnd", "REFORMWH_REPORT_MIN_DOSSIERS": "10",
+                                          "REFORMWH_REPORT_SIGNER_NAME": "Nguyễn Văn An"})
+    result = generate(built.database_url, PERIOD, out, "final", report_date=REPORT_DATE, config=config, pdf=False)
+    return result, Document(str(result.files[0]))
+
+
+def test_unplanned_sections_marked_for_the_office(report, committee_draft):
     _, doc, _ = report
     marked = [p for p in doc.paragraphs if p.text.startswith("[Văn phòng bổ sung")]
     assert len(marked) == len(CONFIG.manual_sections)
     assert all(r._r.find(f".//{qn('w:highlight')}") is not None for p in marked for r in p.runs)
-    custom = tmp_path / "province.toml"
-    custom.write_text('[manual_sections]\nproposals = "Đề nghị Bộ Nội vụ sớm ban hành hướng dẫn."\n'
-                      'communication = ""\n', encoding="utf-8")
-    config = load_config(custom, environ={})
-    result = generate(built.database_url, PERIOD, tmp_path, "final", report_date=REPORT_DATE, config=config,
-                      pdf=False)
-    body = texts(Document(str(result.files[0])))
+    body = texts(committee_draft[1])
     assert "Đề nghị Bộ Nội vụ sớm ban hành hướng dẫn." in body
     assert not [t for t in body if "công tác tuyên truyền cải cách" in t]
 
 
-def test_chart_shows_what_its_caption_says_in_a_serif_face(report, built, monkeypatch, tmp_path):
+def test_chart_shows_what_its_caption_says_in_a_serif_face(report, built):
     from reporting import charts
 
-    drawn = {}
-    original = charts.rates_by_unit
-    def spy(units, title):
-        drawn["units"] = units
-        return original(units, title)
-
-    monkeypatch.setattr(charts, "rates_by_unit", spy)
-    result = generate(built.database_url, PERIOD, tmp_path, "final", report_date=REPORT_DATE, config=CONFIG,
-                      pdf=False)
+    _, doc, _ = report
+    drawn = DRAWN
     below = query(built, """select count(*) from marts.reform_quarter where period_key = %s and resolved_total >= 10
                             and on_time_rate < 0.95""", [PERIOD])[0][0]
     shown = min(below, CONFIG.chart_max_units)
     assert len(drawn["units"]) == shown and all(u["on_time_rate"] < Decimal("0.95") for u in drawn["units"])
-    caption = next(t for t in texts(Document(str(result.files[0]))) if t.startswith("Biểu đồ 1."))
+    caption = next(t for t in texts(doc) if t.startswith("Biểu đồ 1."))
     assert f"của {fmt.count(shown)} đơn vị có tỷ lệ giải quyết trước và đúng hạn dưới 95%" in caption
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
@@ -796,10 +829,9 @@ def test_pdf_is_reproducible(annual, built, tmp_path):
     assert b"/CreationDate(D:20260105000000" in second.read_bytes().replace(b" ", b"")
 
 
-def test_generation_is_quick_and_imports_matplotlib_only_for_charts(built, tmp_path):
+def test_generation_is_quick_and_imports_matplotlib_only_for_charts(annual):
     import subprocess
     import sys
-    import time
 
     root = Path(__file__).resolve().parents[1]
     imported = subprocess.run(
@@ -807,10 +839,8 @@ def test_generation_is_quick_and_imports_matplotlib_only_for_charts(built, tmp_p
                                "reporting.letters; print('matplotlib' in sys.modules)"],
         cwd=root, capture_output=True, text=True, check=True).stdout.strip()
     assert imported == "False"
-    # CPU time of this process (the report's own work): wall time on a shared machine measures the neighbours
-    started = time.process_time()
-    generate(built.database_url, "2025-Y", tmp_path, "final", report_date=REPORT_DATE, config=CONFIG, pdf=False)
-    assert time.process_time() - started <= 30
+    # the annual report's generation (the annual fixture), in CPU seconds of this process
+    assert GENERATION_CPU["2025-Y"] <= 30
 
 
 def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
@@ -854,12 +884,9 @@ def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
     assert f"{len(result.letters)} letter(s) for {PERIOD}, deadline 12/01/2026" in capsys.readouterr().out
 
 
-def test_report_drafted_for_the_provincial_committee(built, tmp_path):
+def test_report_drafted_for_the_provincial_committee(committee_draft):
     """issuer = "ubnd": the same report as UBND tỉnh's draft to the ministry (BC-UBND), chosen by configuration."""
-    config = load_config(environ={"REFORMWH_REPORT_ISSUER": "ubnd", "REFORMWH_REPORT_MIN_DOSSIERS": "10",
-                                  "REFORMWH_REPORT_SIGNER_NAME": "Nguyễn Văn An"})
-    result = generate(built.database_url, PERIOD, tmp_path, "final", report_date=REPORT_DATE, config=config, pdf=False)
-    doc = Document(str(result.files[0]))
+    result, doc = committee_draft
     assert doc.paragraphs[0].text == "DỰ THẢO"
     head = doc.tables[0]
     left = [p for p in head.cell(0, 0).paragraphs if p.text]
@@ -905,3 +932,79 @@ def test_units_with_most_late_dossiers(report, built):
                        for n, c in top)
     assert ("Các đơn vị có nhiều hồ sơ trễ hạn nhất (số hồ sơ, tỷ trọng trong tổng số hồ sơ trễ hạn của tỉnh): "
             f"{listed}.") in texts(doc)
+
+
+def test_late_dossiers_by_field_and_procedure(report, annual, built):
+    """Item 3: the province's late dossiers by field and by procedure — count, share of the province's late
+    dossiers, late rate, without an apology letter — in section II (the five with the most) and in annex II
+    (all), from marts that sum to the province; resolved-late counts recomputed from fct_dossier."""
+    result, doc, xlsx = report
+    p = province(built, PERIOD)
+    assert p["late_total"] > 10
+    procedures = query(built, """select procedure_code, procedure_name, field_name, late_total, late_share, late_rate,
+                                        late_without_apology, resolved_late, received_total
+                                 from marts.dossier_province_by_procedure where period_key = %s
+                                 order by late_total desc, procedure_code""", [PERIOD])
+    fields = query(built, """select field_code, field_name, late_total, late_share, late_rate, late_without_apology
+                             from marts.dossier_province_by_field where period_key = %s
+                             order by late_total desc, field_code""", [PERIOD])
+    # the identity the dbt test checks: every late dossier sits with one procedure and one field
+    assert sum(r[3] for r in procedures) == sum(r[2] for r in fields) == p["late_total"]
+    assert sum(r[6] for r in procedures) == p["late_without_apology"]
+    assert float(sum(r[4] for r in procedures if r[4])) == pytest.approx(1.0)
+    # resolved late per procedure, counted independently from the dossiers (a closed quarter: its last day's end)
+    recounted = dict(query(built, """select procedure_code, count(*) from marts.fct_dossier
+                                     where is_counted and outcome = 'late' and received_at < '2025-03-15'
+                                     and end_at >= '2024-12-15' and end_at < '2025-03-15' group by 1"""))
+    assert {code: late for code, *_, late, _ in procedures if late} == recounted
+
+    def table_after(intro: str):
+        paragraphs = doc.paragraphs
+        at = next(i for i, par in enumerate(paragraphs) if par.text.startswith(intro))
+        following = paragraphs[at]._p.getnext()
+        return next(t for t in doc.tables if t._tbl is following)
+
+    late_fields = [r for r in fields if r[2]]
+    table = table_after(f"Hồ sơ trễ hạn theo lĩnh vực ({len(late_fields)} lĩnh vực có hồ sơ trễ hạn")
+    assert [c.text for c in table.rows[0].cells] == ["Lĩnh vực", "Số hồ sơ trễ hạn", "Tỷ trọng trong tổng số trễ hạn",
+                                                    "Tỷ lệ trễ hạn của lĩnh vực", "Chưa có văn bản xin lỗi"]
+    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [
+        [name, fmt.count(late), fmt.percent(share), fmt.percent(rate), fmt.count(without)]
+        for _, name, late, share, rate, without in late_fields[:5]]
+    late_procedures = [r for r in procedures if r[3]]
+    table = table_after(f"Hồ sơ trễ hạn theo thủ tục ({len(late_procedures)} thủ tục có hồ sơ trễ hạn")
+    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [
+        [f"{name} ({field})", fmt.count(late), fmt.percent(share), fmt.percent(rate), fmt.count(without)]
+        for _, name, field, late, share, rate, without, _, _ in late_procedures[:5]]
+    # the count of late dossiers compared like the rates: "tăng 12,3% so với kỳ trước"
+    before, last_year = province(built, "2024-Q4"), province(built, "2024-Q1")
+    changes = []
+    for other, label in ((before, "kỳ trước"), (last_year, "cùng kỳ năm trước")):
+        change = (p["late_total"] - other["late_total"]) / other["late_total"]
+        word = "tăng" if change > 0 else "giảm"
+        changes.append(f"{word} {fmt.signed_percent(abs(change)).lstrip('+')} so với {label}")
+    assert any(t.startswith(f"Có {fmt.count(p['late_total'])} hồ sơ trễ hạn")
+               and t.endswith(f"; số hồ sơ trễ hạn {', '.join(changes)}.") for t in texts(doc))
+
+    # annex II: every field, every procedure with dossiers in the period, most late first
+    _, by_field = annex(xlsx["PL II - Trễ hạn theo lĩnh vực"])
+    assert [(r["Mã lĩnh vực"], r["Hồ sơ trễ hạn - Tổng số"], r["Hồ sơ trễ hạn - Chưa có văn bản xin lỗi"])
+            for r in by_field] == [(code, late, without) for code, _, late, _, _, without in fields]
+    assert [r["Hồ sơ trễ hạn - Tỷ trọng trong tổng số hồ sơ trễ hạn của tỉnh"] for r in by_field] == pytest.approx(
+        [float(share) if share is not None else None for *_, share, _, _ in fields])
+    header, by_procedure = annex(xlsx["PL II - Trễ hạn theo thủ tục"])
+    assert header[:5] == ["Mã thủ tục", "Tên thủ tục hành chính", "Lĩnh vực", "Số hồ sơ tiếp nhận (tổng số)",
+                          "Hồ sơ trễ hạn - Tổng số"]
+    assert [(r["Mã thủ tục"], r["Tên thủ tục hành chính"], r["Hồ sơ trễ hạn - Tổng số"],
+             r["Hồ sơ trễ hạn - Đã giải quyết quá hạn"]) for r in by_procedure] == [
+        (code, name, late, resolved_late) for code, name, _, late, *_, resolved_late, received in procedures
+        if received]
+    assert all(r["Tên thủ tục hành chính"] and r["Lĩnh vực"] for r in by_procedure)
+    # frozen with the run, so the annex as sent can be reproduced
+    frozen = dict(query(built, "select mart, count(*) from reports.published_figures where run_id = %s group by mart",
+                        [result.run_id]))
+    assert frozen["dossier_province_by_field"] == len(fields)
+    assert frozen["dossier_province_by_procedure"] == len(procedures)
+    # the annual report has them too
+    assert "PL II - Trễ hạn theo thủ tục" in annual[2].sheetnames
+    assert any(t.startswith("Hồ sơ trễ hạn theo thủ tục (") for t in texts(annual[1]))

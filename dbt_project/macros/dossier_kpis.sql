@@ -105,3 +105,11 @@
         {{- ',\n        ' if not loop.last }}
     {%- endfor -%}
 {%- endmacro %}
+
+{#- The late dossiers of a row against its own work and against the period's late dossiers in the relation (the
+    rows of a period partition the province's: by field, by procedure). Over an aggregate: use after group by. -#}
+{% macro late_share_columns(alias=none) -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    {{ safe_rate(p ~ 'late_total', p ~ 'resolved_total + ' ~ p ~ 'in_progress_total') }} as late_rate,
+    {{ safe_rate(p ~ 'late_total', 'sum(' ~ p ~ 'late_total) over (partition by ' ~ p ~ 'period_key)') }} as late_share
+{%- endmacro %}
