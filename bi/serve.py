@@ -7,8 +7,9 @@ in by reformwh/bi.py) imported over what is there whenever it differs from the l
 gunicorn, one worker with threads.
 
 Environment: SUPERSET_CONFIG_PATH, SUPERSET_SECRET_KEY, SUPERSET_DATABASE_URI (bi/superset_config.py),
-SUPERSET_ADMIN_PASSWORD, REFORMWH_BI_BUNDLE (a ZIP in Superset's export format), REFORMWH_BI_STATE
-(a folder for this script's stamp), REFORMWH_BI_PORT. Command `prepare` only prepares (the compose service).
+SUPERSET_ADMIN_PASSWORD, SUPERSET_BUNDLE (a ZIP in Superset's export format), SUPERSET_STATE_DIR
+(a folder for this script's stamps), SUPERSET_PORT, SUPERSET_BIND_HOST (127.0.0.1; 0.0.0.0 in a container).
+Command `prepare` only prepares.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def prepare(app) -> None:
     upgrade()
     log(f"metadata schema up to date ({time.monotonic() - started:.1f} s)")
 
-    state = Path(os.environ.get("REFORMWH_BI_STATE", "."))
+    state = Path(os.environ.get("SUPERSET_STATE_DIR", "."))
     stamp = state / f".initialised-{app.config['VERSION_STRING']}"
     if not stamp.exists():  # `superset init`: slow, and needed only once per Superset version
         from superset.extensions import appbuilder
@@ -54,7 +55,7 @@ def prepare(app) -> None:
     else:  # the password printed by `reformwh bi` is the one that works
         security_manager.reset_password(admin.id, password)
 
-    bundle = os.environ.get("REFORMWH_BI_BUNDLE")
+    bundle = os.environ.get("SUPERSET_BUNDLE")
     imported = state / ".imported-bundle"
     # the bundle and the metadata database it went into: a new metadata database gets the import again
     digest = hashlib.sha256(Path(bundle).read_bytes() + app.config["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest() \
@@ -86,7 +87,8 @@ def serve(app, port: int) -> None:
 
     class Server(BaseApplication):
         def load_config(self):
-            for key, value in {"bind": f"127.0.0.1:{port}", "workers": 1, "threads": 8, "worker_class": "gthread",
+            bind = f"{os.environ.get('SUPERSET_BIND_HOST', '127.0.0.1')}:{port}"
+            for key, value in {"bind": bind, "workers": 1, "threads": 8, "worker_class": "gthread",
                                "timeout": 120, "preload_app": True, "accesslog": "-",
                                "graceful_timeout": 5}.items():
                 self.cfg.set(key, value)
@@ -107,7 +109,7 @@ def main() -> int:
         prepare(app)
     if sys.argv[1:] == ["prepare"]:
         return 0
-    serve(app, int(os.environ.get("REFORMWH_BI_PORT", "8088")))
+    serve(app, int(os.environ.get("SUPERSET_PORT", "8088")))
     return 0
 
 

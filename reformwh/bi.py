@@ -172,9 +172,9 @@ def superset_env(settings: Settings, port: int, bundle: Path) -> dict[str, str]:
         "SUPERSET_SECRET_KEY": _secret(state / "secret_key", "SUPERSET_SECRET_KEY"),
         "SUPERSET_ADMIN_PASSWORD": _secret(state / "admin_password", "SUPERSET_ADMIN_PASSWORD"),
         "SUPERSET_DATABASE_URI": _metadata_url(settings),
-        "REFORMWH_BI_BUNDLE": str(bundle),
-        "REFORMWH_BI_STATE": str(state),
-        "REFORMWH_BI_PORT": str(port),
+        "SUPERSET_BUNDLE": str(bundle),
+        "SUPERSET_STATE_DIR": str(state),
+        "SUPERSET_PORT": str(port),
         "FLASK_APP": "superset.app:create_app()",
     }
 
@@ -210,16 +210,21 @@ def _manifest() -> Path:
     return parse_project()
 
 
+def write_bundle(settings: Settings, path: Path) -> Path:
+    """The bundle alone (docker-compose's superset-init: the Superset container imports it at its start)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(build_bundle(warehouse_uri(settings), _manifest()))
+    path.chmod(0o600)  # it holds the BI role's password
+    return path
+
+
 def start(settings: Settings, port: int = DEFAULT_PORT, progress=print) -> tuple[subprocess.Popen, dict]:
     """Install if needed, prepare the bundle and start Superset in a process group of its own; returns the
     process and {url, user, password, log}. Not yet ready: see wait_until_ready."""
     python = ensure_environment(progress)
-    manifest = _manifest()
     state = settings.home / "superset"
     state.mkdir(parents=True, exist_ok=True)
-    bundle = state / "reformwh_bi_bundle.zip"
-    bundle.write_bytes(build_bundle(warehouse_uri(settings), Path(manifest)))
-    bundle.chmod(0o600)  # it holds the BI role's password
+    bundle = write_bundle(settings, state / "reformwh_bi_bundle.zip")
     env = superset_env(settings, port, bundle)
     log_path = state / "superset.log"
     with open(log_path, "ab") as log:

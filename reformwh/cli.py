@@ -166,6 +166,9 @@ def cmd_airflow(args) -> int:
 def cmd_bi(args) -> int:
     from reformwh import bi
 
+    if args.bundle_only:
+        print(f"dashboards bundle written: {bi.write_bundle(_settings(), Path(args.bundle_only))}")
+        return 0
     return bi.run(_settings(), port=args.port)
 
 
@@ -263,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bi", help="run Superset locally with the province's dashboards, reading the marts as "
                                   "reformwh_bi (installed into bi/.venv on first use)")
     p.add_argument("--port", type=int, default=8088, help="port of Superset (default 8088)")
+    p.add_argument("--bundle-only", metavar="ZIP", help="only write the dashboards bundle (bi/assets with the "
+                   "connection and dbt's column descriptions filled in) to ZIP, for a Superset elsewhere")
     p.set_defaults(func=cmd_bi)
 
     args = parser.parse_args(argv)
