@@ -163,6 +163,15 @@ def cmd_airflow(args) -> int:
     return local_airflow.run(_settings(), port=args.port, sample_scale=args.sample_scale, samples=not args.no_samples)
 
 
+def cmd_bi(args) -> int:
+    from reformwh import bi
+
+    if args.bundle_only:
+        print(f"dashboards bundle written: {bi.write_bundle(_settings(), Path(args.bundle_only))}")
+        return 0
+    return bi.run(_settings(), port=args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reformwh", description="Administrative-reform reporting warehouse")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sample-scale", type=float, default=0.1, help="size of the sample exports (default 0.1)")
     p.add_argument("--no-samples", action="store_true", help="do not write sample exports into the landing folder")
     p.set_defaults(func=cmd_airflow)
+
+    p = sub.add_parser("bi", help="run Superset locally with the province's dashboards, reading the marts as "
+                                  "reformwh_bi (installed into bi/.venv on first use)")
+    p.add_argument("--port", type=int, default=8088, help="port of Superset (default 8088)")
+    p.add_argument("--bundle-only", metavar="ZIP", help="only write the dashboards bundle (bi/assets with the "
+                   "connection and dbt's column descriptions filled in) to ZIP, for a Superset elsewhere")
+    p.set_defaults(func=cmd_bi)
 
     args = parser.parse_args(argv)
     try:

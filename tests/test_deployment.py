@@ -109,8 +109,14 @@ def test_environment_names_agree_with_the_code(compose):
     for statement in ("create role reformwh login", "create database reformwh", "create role airflow login",
                       "create database airflow", "create role reformwh_bi login", "create database superset"):
         assert statement in init_sql
-    bootstrap = (PROJECT_ROOT / "docker" / "superset" / "bootstrap.sh").read_text()
-    assert "reformwh_bi:${REFORMWH_BI_PASSWORD}@postgres:5432/reformwh" in bootstrap
+    # Superset's connection is the bundle `reformwh bi --bundle-only` writes: the warehouse URL as reformwh_bi
+    init = compose["services"]["superset-init"]
+    assert "reformwh bi --bundle-only /bundle/" in init["command"][-1]
+    assert init["environment"]["REFORMWH_BI_PASSWORD"] == "${REFORMWH_BI_PASSWORD}"
+    assert init["environment"]["REFORMWH_DATABASE_URL"] == env["REFORMWH_DATABASE_URL"]
+    superset = compose["services"]["superset"]
+    assert superset["build"]["dockerfile"] == "docker/superset/Dockerfile"
+    assert {"superset-bundle:/bundle:ro"} <= set(superset["volumes"])
 
 
 def test_airflow_settings_are_real_configuration_keys(compose):
