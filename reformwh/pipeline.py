@@ -39,6 +39,14 @@ def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
             conn.execute(f"select pg_advisory_unlock{kind}({_LOADS_AND_BUILDS_LOCK})")
 
 
+@contextmanager
+def reading_marts(settings: Settings, what: str, progress: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Readers of the marts (the quality suites, a report) hold the lock shared, as loads do: a build waits
+    until they finish and they wait for a build in progress, so they never see half-rebuilt marts."""
+    with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what=what, progress=progress):
+        yield
+
+
 def ingest(settings: Settings, source: str, paths: list[Path],
            progress: Callable[[str], None] | None = None) -> list[LoadResult]:
     with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
@@ -68,10 +76,11 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
-          quiet: bool = False, full_refresh: bool = False) -> bool:
+          quiet: bool = False, full_refresh: bool = False, node_results: list | None = None) -> bool:
     """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants.
     The large models build incrementally, over the loads that arrived since the last build; `full_refresh`
-    rebuilds every table from scratch (the figures are the same either way)."""
+    rebuilds every table from scratch (the figures are the same either way). The CLI and the transformation
+    DAG both run this; `node_results` receives dbt's per-node results (reformwh.dbt.run_dbt)."""
     from reformwh.dbt import run_dbt
 
     with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
@@ -84,7 +93,7 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         # dbt's unit tests check the SQL, not the data: they run when the code is new to this warehouse
         if not (code_changed or full_refresh):
             args += ["--exclude-resource-type", "unit_test"]
-        ok = run_dbt(settings, args, quiet=quiet)
+        ok = run_dbt(settings, args, quiet=quiet, node_results=node_results)
     finish_transform(settings, progress)
     return ok
 
@@ -247,8 +256,9 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
             period_key = reporting.latest_reportable_period(conn)
         if period_key is None:
             raise reporting.ReportError("no reported official period has ended within the loaded data")
-    result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
-                                report_date=report_date, config=config, timezone=settings.timezone)
+    with reading_marts(settings, "report", progress):
+        result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
+                                    report_date=report_date, config=config, timezone=settings.timezone)
     if progress:
         progress(f"report {period_key} ({edition}), data as of {result.data.data_as_of}: run {result.run_id} "
                  f"recorded in reports.report_runs")
@@ -261,7 +271,8 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
     audit.quality_results, update the Data Docs, print what failed. True when every expectation holds."""
     from expectations.runner import run
 
-    result = run(settings.database_url, settings.home, progress=progress)
+    with reading_marts(settings, "check", progress):
+        result = run(settings.database_url, settings.home, progress=progress)
     for failure in result.failures:
         progress(f"FAILED {failure.describe()}")
     progress(f"check run {result.run_id}: {len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
@@ -302,4 +313,4 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
 
 
 __all__ = ["build", "check", "connect", "docs", "finish_transform", "grant_roles", "ingest", "prepare_transform",
-           "purge_personal_data", "report", "reprocess_quarantine", "role_url", "summary_rows"]
+           "purge_personal_data", "reading_marts", "report", "reprocess_quarantine", "role_url", "summary_rows"]
