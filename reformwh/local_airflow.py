@@ -137,7 +137,8 @@ def _wait_for_api(port: int, process: subprocess.Popen, timeout: float = START_T
 def _admin_password(airflow_home: Path) -> str | None:
     path = airflow_home / PASSWORDS_FILE
     for _ in range(30):
-        if path.exists():
+        if path.exists() and path.stat().st_size:
+            path.chmod(0o600)  # plain text: its owner only
             return json.loads(path.read_text()).get("admin")
         time.sleep(1)
     return None

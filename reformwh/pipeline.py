@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -271,6 +272,9 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
     audit.quality_results, update the Data Docs, print what failed. True when every expectation holds."""
     from expectations.runner import run
 
+    # GX logs an INFO line per expectation and setting (`_get_default_value called with key …`): more than half
+    # of an Airflow task's log; its warnings and errors still show
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with reading_marts(settings, "check", progress):
         result = run(settings.database_url, settings.home, progress=progress)
     for failure in result.failures:
