@@ -83,7 +83,7 @@ def parse_project(database_url: str | None = None) -> Path:
                                      "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
-        # partial_parse.msgpack lets each Cosmos task's dbt skip most of the parsing
+        # partial_parse.msgpack lets the next dbt build skip most of the parsing
         os.replace(Path(scratch) / "partial_parse.msgpack", MANIFEST_PATH.parent / "partial_parse.msgpack")
         os.replace(Path(scratch) / "manifest.json", MANIFEST_PATH)
     return MANIFEST_PATH

@@ -66,9 +66,9 @@ def airflow_env(settings: Settings, metadata_url: str, port: int, log_ports: tup
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         # schedules without a zone of their own, and the times in task logs, are the province's
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
-        # a laptop or a 2-core VM: few tasks at once, one API worker
-        "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        # a laptop or a 2-core VM: few tasks at once (unless set), one API worker
+        "AIRFLOW__CORE__PARALLELISM": os.environ.get("AIRFLOW__CORE__PARALLELISM", "4"),
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": os.environ.get("AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG", "2"),
         "AIRFLOW__API__WORKERS": "1",
         # this machine only; a second instance (another REFORMWH_HOME) takes other ports
         "AIRFLOW__API__HOST": "127.0.0.1",

@@ -394,7 +394,7 @@ def dbt_results_summary(results: list[dict]) -> dict:
 
 
 def dbt_results_table(results: list[dict]) -> list[str]:
-    """One line per node, slowest first: what a Cosmos task per model showed, in one log."""
+    """One line per node, slowest first: every model's and test's result in one log."""
     lines = [f"{'node':<60} {'status':<8} {'seconds':>8} {'rows':>10}"]
     for r in sorted(results, key=lambda r: -r["seconds"]):
         rows = "" if r["rows"] is None else str(r["rows"])

@@ -154,7 +154,7 @@ def role_url(settings: Settings, role: str, warn: Callable[[str], None] = print)
 
 
 def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
-    """What `build` does before dbt, for the transformation DAG (whose dbt steps are Cosmos tasks): load the
+    """What `build` does before dbt, (and so of the transformation DAG's build): load the
     reference data and re-process quarantine against it. Returns the reference row counts."""
     with connect(settings) as conn:
         ensure_schema(conn)
