@@ -249,6 +249,23 @@ def _free_name(target: Path) -> Path:
     return candidate
 
 
+def new_landing_files(folder: Path, settle: float = 60.0) -> list[str]:
+    """Names of waiting files not seen before and unchanged for `settle` seconds; marks them seen."""
+    now = time.time()
+    waiting = _waiting_files(folder)
+    marker = folder / ".watched"
+    try:
+        seen = set(json.loads(marker.read_text()))
+    except (OSError, ValueError):
+        seen = set()
+    names = {p.name for p in waiting}
+    fresh = [p.name for p in waiting if p.name not in seen and now - p.stat().st_mtime >= settle]
+    if fresh or seen - names:
+        # forget what left the folder (a file of the same name delivered again is new)
+        marker.write_text(json.dumps(sorted((seen & names) | set(fresh)), ensure_ascii=False))
+    return fresh
+
+
 def settle_files(settings: Settings, source: str, results, day: date | None = None) -> dict:
     """Move each ingested file to processed/<day>/ or rejected/<day>/ (with its reason) and sum up the run."""
     from ingestion.readers import shown
@@ -317,18 +334,32 @@ def raw_assets_any(sources: list[str] | None = None):
 START_DATE = date(2025, 1, 1)
 
 
+def landing_asset(source: str):
+    """`reformwh://landing/<source>`, watched in the triggerer (reformwh.triggers.LandingTrigger): an event when
+    a new file has settled in the source's landing folder."""
+    from airflow.sdk import Asset, AssetWatcher
+
+    from reformwh.settings import get_settings
+    from reformwh.triggers import LandingTrigger
+
+    trigger = LandingTrigger(str(landing_folder(get_settings(), source)))
+    return Asset(f"reformwh://landing/{source}", watchers=[AssetWatcher(name=f"landing_{source}", trigger=trigger)])
+
+
 def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None):
-    """One source's ingestion DAG: `ingest` claims and loads the landing folder's files and files them away;
+    """One source's ingestion DAG, run by `schedule` and whenever a file lands (landing_asset): `ingest` claims
+    and loads the landing folder's files and files them away;
     `publish_raw_tables` emits the source's raw-table Assets, with the run's row counts and top quarantine
     reasons, only when new rows arrived (so an empty run does not trigger the transformation);
     `alert_data_steward` sends the steward's alert when a file was rejected (skipped otherwise) — green, since
     nothing on-call can do fixes a bad export; red stays for failures someone must act on."""
     from datetime import datetime
 
-    from airflow.sdk import Asset, dag, get_current_context, task
+    from airflow.sdk import Asset, AssetOrTimeSchedule, dag, get_current_context, task
     from airflow.sdk.exceptions import AirflowSkipException
 
     assets = [Asset(raw_asset_uri(table)) for table in raw_tables(source)]
+    schedule = AssetOrTimeSchedule(timetable=schedule, assets=landing_asset(source))
 
     @dag(
         dag_id=dag_id,

@@ -103,6 +103,8 @@ def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db):
 
 
 def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db):
+    from reformwh.settings import get_settings
+
     expected = {
         "one_stop_shop": {"reformwh://raw/one_stop_shop__dossiers"},
         "document_management": {"reformwh://raw/document_management__documents",
@@ -117,6 +119,11 @@ def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db):
         dag = bag.dags[f"ingest_{source}"]
         outlets = {a.uri for a in dag.get_task("publish_raw_tables").outlets}
         assert outlets == uris
+        # run on its cron and whenever a file lands in its folder (watched in the triggerer)
+        assert type(dag.timetable).__name__ == "AssetOrTimeSchedule"
+        assert dag.timetable.asset_condition.uri == f"reformwh://landing/{source}"
+        [watcher] = dag.timetable.asset_condition.watchers
+        assert watcher.trigger.folder == str(get_settings().landing_dir / source)
         published |= uris
     # the transformation listens to every raw table; quality follows the marts it publishes, the report the
     # marts that passed quality
@@ -328,3 +335,40 @@ def test_readers_of_the_marts_hold_the_loads_and_builds_lock(pipeline_env):
     with pipeline.reading_marts(pipeline_env, "test"):
         assert not build_could_start()
     assert build_could_start()
+
+
+def test_the_landing_watch_fires_once_per_new_settled_file(tmp_path):
+    """The triggerer's watch (reformwh.triggers.LandingTrigger): a file fires once it has been left alone for
+    `settle` seconds, and only once while it waits; files in progress and hidden files never fire."""
+    import asyncio
+    import os
+    import time
+
+    from reformwh.orchestration import new_landing_files
+    from reformwh.triggers import LandingTrigger
+
+    folder = tmp_path / "one_stop_shop"
+    folder.mkdir()
+    (folder / "ho_so_20251221.csv.part").write_text("x")
+    (folder / ".hidden.csv").write_text("x")
+    assert new_landing_files(folder, settle=0) == []
+    fresh = folder / "ho_so_20251221.csv"
+    fresh.write_text("x")
+    assert new_landing_files(folder, settle=60) == []  # still being written, perhaps
+    old = time.time() - 120
+    os.utime(fresh, (old, old))
+    assert new_landing_files(folder, settle=60) == ["ho_so_20251221.csv"]
+    assert new_landing_files(folder, settle=60) == []  # waiting for its run: not again
+    fresh.unlink()  # claimed by the run; the same name delivered again is new
+    assert new_landing_files(folder, settle=0) == []
+    fresh.write_text("y")
+
+    trigger = LandingTrigger(str(folder), poke_interval=0.01, settle=0)
+    assert trigger.serialize() == ("reformwh.triggers.LandingTrigger",
+                                   {"folder": str(folder), "poke_interval": 0.01, "settle": 0})
+
+    async def first_event():
+        async for event in trigger.run():
+            return event.payload
+
+    assert asyncio.run(first_event()) == {"folder": str(folder), "files": ["ho_so_20251221.csv"]}
