@@ -1,5 +1,7 @@
 """Data quality: after each transformation (the Asset reformwh://marts/all), run the suites of `reformwh check`
-(Great Expectations on raw and marts; results recorded in the warehouse); a failing suite fails the task."""
+(Great Expectations on raw and marts; results recorded in the warehouse), holding the loads-and-builds lock
+shared so no build changes the marts under it. When every suite passes it publishes reformwh://marts/checked,
+which the report DAG follows; a failing suite fails the task (and alerts)."""
 
 from datetime import datetime
 from pathlib import Path
@@ -15,19 +17,21 @@ from reformwh import orchestration
     start_date=datetime(2025, 1, 1),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=orchestration.DAG_RUN_TIMEOUT,
     default_args=orchestration.default_args(),
     tags=["reformwh", "quality"],
     doc_md=__doc__,
 )
 def quality():
-    @task(retries=0)  # a failed expectation is a finding about the data: retrying would not change it
+    # a failed expectation is a finding about the data: retrying would not change it
+    @task(retries=0, outlets=[Asset(orchestration.CHECKED_MARTS_ASSET_URI)])
     def run_quality_suites() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
-        if not pipeline.check(get_settings()):
+        if not pipeline.check(get_settings(), progress=orchestration.log.info):
             raise AirflowFailException("data-quality suites failed: the task log lists the failed expectations")
 
     run_quality_suites()

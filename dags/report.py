@@ -1,7 +1,10 @@
 """report: the periodic report of the official calendar (spec/reports.md).
 
-Daily: generates each reported period's preliminary edition once its cut-off day's data is built, and its
-final edition once the units' submission deadlines have passed (reporting.schedule.due_reports).
+After each transformation whose quality suites passed (the Asset reformwh://marts/checked): generates each
+reported period's preliminary edition once its cut-off day's data is built, and its final edition once the
+units' submission deadlines have passed (reporting.schedule.due_reports), each once; skipped when nothing is
+due. "Today" is the run's day — or, with REFORMWH_REPORT_STATUS_AS_OF=data (the samples, `reformwh airflow`),
+the day after the newest data, so the sample's world gets its latest report by itself.
 On demand: trigger with params {"period_key": "2025-Q1", "edition": "final"} to generate any reported period.
 Each generation is recorded in reports.report_runs with its figures frozen in reports.published_figures.
 With the final edition it also writes the reminder letters (công văn đôn đốc) to the units that are late,
@@ -12,17 +15,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from reformwh import orchestration
 
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule="@daily",
+    schedule=Asset(orchestration.CHECKED_MARTS_ASSET_URI),
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=orchestration.DAG_RUN_TIMEOUT,
     default_args=orchestration.default_args(),
     params={"period_key": Param(None, type=["null", "string"], description="e.g. 2025-Q1; empty: what is due"),
             "edition": Param("preliminary", enum=["preliminary", "final"])},
@@ -31,16 +35,24 @@ from reformwh import orchestration
 )
 def report():
     @task
-    def reports_due(params=None, data_interval_end=None) -> list[dict]:
+    def reports_due(params=None) -> list[dict]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from reformwh import pipeline
         from reformwh.settings import get_settings
-        from reporting.schedule import due_reports
+        from reporting.schedule import due_reports, reporting_day
 
         if params and params.get("period_key"):
             return [{"period_key": params["period_key"], "edition": params.get("edition") or "preliminary"}]
-        day = (data_interval_end or pendulum.now("Asia/Ho_Chi_Minh")).in_timezone("Asia/Ho_Chi_Minh").date()
         with pipeline.connect(get_settings()) as conn:
-            return [{"period_key": key, "edition": edition} for key, edition in due_reports(conn, day)]
+            day = reporting_day(conn, pendulum.now("Asia/Ho_Chi_Minh").date())
+            if day is None:
+                raise AirflowSkipException("the marts are not built yet: nothing to report")
+            due = [{"period_key": key, "edition": edition} for key, edition in due_reports(conn, day)]
+        if not due:
+            raise AirflowSkipException(f"no report is due on {day} (each edition is generated once)")
+        orchestration.log.info("due on %s: %s", day, due)
+        return due
 
     @task
     def generate(due: dict) -> list[str]:

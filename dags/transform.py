@@ -1,17 +1,21 @@
-"""Transformation: whenever a raw table's Asset gets an event (an ingestion DAG loaded new rows), load the
-reference data, then run every dbt model and its tests as Airflow tasks (Cosmos, rendered from
-dbt_project/target/manifest.json), so a failing model or test is a failing task; publishes reformwh://marts/all.
-Every model is rebuilt from raw, so re-running any run gives the same marts."""
+"""Transformation: after new rows arrive in raw (an event on any raw table's Asset), `reformwh build` — the
+same code path as the CLI (reformwh.pipeline.build): reference data, then one `dbt build` of every model and
+its tests, incremental over the loads not processed yet, then the roles' grants. It holds the loads-and-builds
+lock exclusively, so it waits for loads in progress (and for quality or a report reading the marts), and no
+load starts while it runs. Every model's and test's result (dbt's run_results) is in the task log and in the
+event it publishes on reformwh://marts/all; a failing model or test fails the task."""
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, dag, get_current_context, task
 
 from reformwh import orchestration
 
 log = logging.getLogger(__name__)
+MARTS = Asset(orchestration.MARTS_ASSET_URI)
 
 
 @dag(
@@ -19,29 +23,33 @@ log = logging.getLogger(__name__)
     schedule=orchestration.raw_assets_any(),
     start_date=datetime(2025, 1, 1),
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=1,  # events arriving during a run are taken together by the next run
+    dagrun_timeout=orchestration.DAG_RUN_TIMEOUT,
     default_args=orchestration.default_args(),
     tags=["reformwh", "dbt"],
     doc_md=__doc__,
 )
 def transform():
-    @task
-    def load_reference_data() -> dict:
+    @task(outlets=[MARTS], pool=orchestration.DBT_POOL)
+    def dbt_build() -> dict:
+        from airflow.sdk.exceptions import AirflowException
+
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
-        return pipeline.prepare_transform(get_settings(), progress=log.info)
+        results: list[dict] = []
+        ok = pipeline.build(get_settings(), progress=log.info, quiet=True, node_results=results)
+        summary = orchestration.dbt_results_summary(results)
+        for line in orchestration.dbt_results_table(results):
+            log.info(line)
+        log.info("dbt build summary: %s", json.dumps(summary["counts"], ensure_ascii=False))
+        if not ok:
+            raise AirflowException("dbt build failed: " + "; ".join(summary["problems"]) if summary["problems"]
+                                   else "dbt build failed: see the task log")
+        get_current_context()["outlet_events"][MARTS].extra = summary
+        return summary["counts"]
 
-    @task(outlets=[Asset(orchestration.MARTS_ASSET_URI)])
-    def publish_marts() -> None:
-        from reformwh import pipeline
-        from reformwh.settings import get_settings
-
-        # the roles' grants on the rebuilt tables, as `reformwh build` does after dbt
-        pipeline.finish_transform(get_settings(), progress=log.info)
-        log.info("marts rebuilt and tested")
-
-    load_reference_data() >> orchestration.dbt_task_group() >> publish_marts()
+    dbt_build()
 
 
 transform()

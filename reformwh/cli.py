@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="size of the sample exports (1.0: ~40,000 dossiers; 0.1 for a quick look)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("dbt-parse", help="write dbt_project/target/manifest.json (the Airflow DAGs render from it)")
+    p = sub.add_parser("dbt-parse", help="write dbt_project/target/manifest.json and dbt's partial-parse state")
     p.set_defaults(func=cmd_dbt_parse)
 
     p = sub.add_parser("airflow", help="run Airflow locally on the embedded warehouse, DAGs unpaused, samples landed")

@@ -22,9 +22,11 @@ def dbt_env(database_url: str) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> bool:
+def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_results: list | None = None) -> bool:
     """Invoke dbt in-process on the project; returns True on success. Quiet mode prints only problems
-    and a one-line count per kind of node, for operators; dbt's full log is in dbt_project/logs/."""
+    and a one-line count per kind of node, for operators; dbt's full log is in dbt_project/logs/.
+    `node_results`, when given, receives one dict per node dbt ran (its run_results: name, resource type,
+    status, seconds, rows affected or failing rows)."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings.database_url))
@@ -32,6 +34,8 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> bool:
     result = dbtRunner().invoke(
         [*flags, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     )
+    if node_results is not None and result.result is not None and hasattr(result.result, "results"):
+        node_results.extend(_node_result(node) for node in result.result.results)
     if quiet and result.result is not None and hasattr(result.result, "results"):
         counts: dict[str, int] = {}
         for node in result.result.results:
@@ -46,20 +50,31 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False) -> bool:
     return bool(result.success)
 
 
+def _node_result(node) -> dict:
+    rows = (node.adapter_response or {}).get("rows_affected")
+    return {"name": node.node.name, "resource_type": str(node.node.resource_type), "status": str(node.status),
+            "seconds": round(node.execution_time or 0.0, 2),
+            "rows": node.failures if node.failures is not None else rows}
+
+
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 # `dbt parse` reads the profile but never connects: placeholders do when no warehouse is configured (image build).
 _PARSE_PLACEHOLDERS = {"REFORMWH_DBT_HOST": "localhost", "REFORMWH_DBT_PORT": "5432", "REFORMWH_DBT_USER": "reformwh",
                        "REFORMWH_DBT_PASSWORD": "", "REFORMWH_DBT_DBNAME": "reformwh"}
 
 
-def parse_project() -> Path:
-    """Write dbt_project/target/manifest.json with `dbt parse` (no database needed). The Airflow transformation
-    DAG renders its tasks from this file (Cosmos LoadMode.DBT_MANIFEST), so the install step, `reformwh airflow`
-    and the image build run this; the file is replaced atomically, so a DAG processor never reads half of it."""
+def parse_project(database_url: str | None = None) -> Path:
+    """Write dbt_project/target/manifest.json and partial_parse.msgpack with `dbt parse` (no database needed):
+    the install step, `reformwh airflow` and the image build run this. Given the warehouse's URL, the parse is
+    made with its profile, so the next `dbt build` on it parses partially (dbt parses everything again, a
+    minute or more, when the profile's host, port, user or database or a variable from the environment
+    differ). The files are replaced atomically, so a running dbt never reads half of one."""
     import tempfile
 
     from dbt.cli.main import dbtRunner
 
+    if database_url:
+        os.environ.update(dbt_env(database_url))
     for key, value in _PARSE_PLACEHOLDERS.items():
         os.environ.setdefault(key, value)
     MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +83,7 @@ def parse_project() -> Path:
                                      "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
-        # partial_parse.msgpack lets each Cosmos task's dbt skip most of the parsing
+        # partial_parse.msgpack lets the next dbt build skip most of the parsing
         os.replace(Path(scratch) / "partial_parse.msgpack", MANIFEST_PATH.parent / "partial_parse.msgpack")
         os.replace(Path(scratch) / "manifest.json", MANIFEST_PATH)
     return MANIFEST_PATH

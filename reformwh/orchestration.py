@@ -1,5 +1,5 @@
-"""What the DAG files share: sources and their Assets, default task arguments (retries with back-off, the
-failure callback), the landing-folder protocol, and the dbt connection for Cosmos tasks.
+"""What the DAG files share: sources and their Assets, default task arguments (retries with back-off, timeouts,
+the failure callback), the alerts (on-call and data steward), and the landing-folder protocol.
 
 Plain Python with no Airflow import at module level, so DAG files stay cheap to parse and the landing
 protocol is usable (and tested) without Airflow.
@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,8 @@ _KNOWN_RAW_TABLES = {
         "raw.self_reports__evidence_items", "raw.self_reports__evidence_files",
     ],
 }
-MARTS_ASSET_URI = "reformwh://marts/all"
+MARTS_ASSET_URI = "reformwh://marts/all"  # the transformation built the marts (the dbt build passed)
+CHECKED_MARTS_ASSET_URI = "reformwh://marts/checked"  # ... and the quality suites passed on them
 ALERT_WEBHOOK_ENV = "REFORMWH_ALERT_WEBHOOK_URL"
 _IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 
@@ -73,46 +75,100 @@ def raw_asset_uri(raw_table: str) -> str:
     return f"reformwh://{schema}/{table}"
 
 
-# -- task defaults and the failure callback ------------------------------------------------------------
+# -- task defaults, alerts -------------------------------------------------------------------------------
+
+STEWARD_WEBHOOK_ENV = "REFORMWH_STEWARD_WEBHOOK_URL"
+# a task that runs longer than this is hung, not slow (the sample's daily build takes minutes): it fails, alerts,
+# and the next run is not blocked behind it for ever
+TASK_TIMEOUT = timedelta(hours=2)
+DAG_RUN_TIMEOUT = timedelta(hours=4)
+# dbt builds one at a time, whatever starts them (`reformwh airflow` and the compose init job create the pool)
+DBT_POOL = "dbt"
+_POST_ATTEMPTS = 3
+
+
+def post_alert(payload: dict, url_variable: str = ALERT_WEBHOOK_ENV, fallback_variable: str | None = None) -> bool:
+    """POST a JSON alert to the webhook in `url_variable` (else `fallback_variable`), three tries 1 then 2 s
+    apart; without a webhook, or when every try failed, log it. Never raises: an alert must not mask what it
+    reports. True when a webhook took it."""
+    url = os.environ.get(url_variable) or (os.environ.get(fallback_variable) if fallback_variable else None)
+    # ensure_ascii=False: Vietnamese file names and reasons stay readable in the log and the chat message
+    body = json.dumps(payload, ensure_ascii=False)
+    if not url:
+        log.error("reformwh alert (set %s to be notified): %s", url_variable, body)
+        return False
+    request = urllib.request.Request(url, data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json; charset=utf-8"})
+    for attempt in range(1, _POST_ATTEMPTS + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                log.info("%s alert posted to the webhook (HTTP %s)", payload.get("event"), response.status)
+                return True
+        except Exception as exc:
+            log.warning("alert POST %d of %d failed: %s", attempt, _POST_ATTEMPTS, exc)
+            if attempt < _POST_ATTEMPTS:
+                time.sleep(2 ** (attempt - 1))
+    log.error("could not post the alert to the webhook: %s", body)
+    return False
+
 
 def notify_failure(context) -> None:
-    """on_failure_callback of every task: POST a JSON message to REFORMWH_ALERT_WEBHOOK_URL (a chat webhook, or
-    a relay that sends e-mail); without it, log the message. Never raises: an alert must not mask the failure."""
+    """on_failure_callback of every task: the on-call alert `reformwh_task_failed` (REFORMWH_ALERT_WEBHOOK_URL,
+    a chat webhook or a relay that sends e-mail)."""
     ti = context.get("task_instance") or context.get("ti")
+    dag_id, task_id = getattr(ti, "dag_id", None), getattr(ti, "task_id", None)
+    error = str(context.get("exception")) if context.get("exception") else None
     payload = {
         "event": "reformwh_task_failed",
-        "dag_id": getattr(ti, "dag_id", None),
-        "task_id": getattr(ti, "task_id", None),
+        "text": f"reformwh: task {dag_id}.{task_id} failed (try {getattr(ti, 'try_number', None)}): {error}",
+        "dag_id": dag_id,
+        "task_id": task_id,
         "run_id": getattr(ti, "run_id", None),
         "try_number": getattr(ti, "try_number", None),
         "logical_date": str(context.get("logical_date")) if context.get("logical_date") else None,
-        "error": str(context.get("exception")) if context.get("exception") else None,
+        "error": error,
     }
     try:
         payload["log_url"] = ti.log_url
     except Exception:  # the log URL needs the API server's base URL; a missing one must not stop the alert
         payload["log_url"] = None
-    url = os.environ.get(ALERT_WEBHOOK_ENV)
-    if not url:
-        log.error("reformwh task failed (set %s to be notified): %s", ALERT_WEBHOOK_ENV, json.dumps(payload))
-        return
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            log.info("failure alert posted to the webhook (HTTP %s)", response.status)
-    except Exception as exc:
-        log.error("could not post the failure alert to the webhook (%s): %s", exc, json.dumps(payload))
+    post_alert(payload)
+
+
+def _reason(file: str, message: str | None) -> str:
+    """The loader's message without the file name it starts with (the alert names the file once)."""
+    message = message or "rejected"
+    for prefix in (f"{file}: ", f"{file} "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def notify_rejections(source: str, rejected: list[dict], dag_id: str | None = None,
+                      run_id: str | None = None) -> bool:
+    """The data steward's alert `reformwh_file_rejected` (REFORMWH_STEWARD_WEBHOOK_URL; without it the on-call
+    webhook, whose relay can route on the event): which files, why, and the folder they were moved to. Not a
+    failure: the other files were loaded, and only the sender of the file can fix it."""
+    files = [{"file": r["file"], "reason": _reason(r["file"], r["message"]), "moved_to": r.get("moved_to")}
+             for r in rejected]
+    folders = sorted({str(Path(f["moved_to"]).parent) for f in files if f["moved_to"]})
+    text = (f"reformwh: {len(files)} {source} file(s) rejected, moved to {', '.join(folders) or 'rejected/'} "
+            "(each with <name>.reason.txt); send the corrected export to the landing folder again. "
+            + "; ".join(f"{f['file']}: {f['reason']}" for f in files))
+    return post_alert({"event": "reformwh_file_rejected", "text": text, "source": source, "dag_id": dag_id,
+                       "run_id": run_id, "files": files},
+                      STEWARD_WEBHOOK_ENV, fallback_variable=ALERT_WEBHOOK_ENV)
 
 
 def default_args(**overrides) -> dict:
-    """Every task: two retries, 2 then 4 minutes apart (capped at 30), and the failure callback."""
+    """Every task: two retries, 2 then 4 minutes apart (capped at 30), a 2-hour timeout, the failure callback."""
     return {
         "owner": OWNER,
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
+        "execution_timeout": TASK_TIMEOUT,
         "on_failure_callback": notify_failure,
         **overrides,
     }
@@ -193,6 +249,23 @@ def _free_name(target: Path) -> Path:
     return candidate
 
 
+def new_landing_files(folder: Path, settle: float = 60.0) -> list[str]:
+    """Names of waiting files not seen before and unchanged for `settle` seconds; marks them seen."""
+    now = time.time()
+    waiting = _waiting_files(folder)
+    marker = folder / ".watched"
+    try:
+        seen = set(json.loads(marker.read_text()))
+    except (OSError, ValueError):
+        seen = set()
+    names = {p.name for p in waiting}
+    fresh = [p.name for p in waiting if p.name not in seen and now - p.stat().st_mtime >= settle]
+    if fresh or seen - names:
+        # forget what left the folder (a file of the same name delivered again is new)
+        marker.write_text(json.dumps(sorted((seen & names) | set(fresh)), ensure_ascii=False))
+    return fresh
+
+
 def settle_files(settings: Settings, source: str, results, day: date | None = None) -> dict:
     """Move each ingested file to processed/<day>/ or rejected/<day>/ (with its reason) and sum up the run."""
     from ingestion.readers import shown
@@ -207,7 +280,7 @@ def settle_files(settings: Settings, source: str, results, day: date | None = No
         if result.status == "rejected":
             target = _free_name(folder / "rejected" / day.isoformat() / path.name)
             # shown as the loader shows it: a name may hold a newline, an escape sequence, bytes that are not UTF-8
-            summary["rejected"].append({"file": shown(path), "message": result.message})
+            summary["rejected"].append({"file": shown(path), "message": result.message, "moved_to": str(target)})
         else:
             target = _free_name(folder / "processed" / day.isoformat() / path.name)
             summary[result.status] = summary.get(result.status, 0) + 1
@@ -222,24 +295,28 @@ def settle_files(settings: Settings, source: str, results, day: date | None = No
 
 
 def ingest_landing(settings: Settings, source: str, run_id: str) -> dict:
-    """The ingestion task: claim the waiting files, load them, file them away; returns the run's summary."""
+    """The ingestion task: claim the waiting files, load them, file them away; returns the run's summary, with
+    the most frequent quarantine reasons of the rows it loaded."""
     from reformwh import pipeline
 
     with claimed_files(settings, source, run_id) as files:
         results = pipeline.ingest(settings, source, files, progress=log.info) if files else []
-        return settle_files(settings, source, results)
+        summary = settle_files(settings, source, results)
+    load_ids = [r.load_id for r in results if r.status == "loaded" and r.load_id is not None]
+    summary["top_quarantine_reasons"] = top_quarantine_reasons(settings, load_ids) if load_ids else []
+    return summary
 
 
-# -- dbt from Cosmos -----------------------------------------------------------------------------------
+def top_quarantine_reasons(settings: Settings, load_ids: list[int], limit: int = 5) -> list[dict]:
+    from reformwh import pipeline
 
-def use_warehouse_for_dbt(context=None) -> None:
-    """on_execute_callback of the Cosmos tasks: point dbt's profile (dbt_project/profiles.yml) at the warehouse
-    of the settings, resolved when the task runs (never at DAG parse time)."""
-    from reformwh.dbt import dbt_env
-    from reformwh.settings import get_settings
+    rows = pipeline.summary_rows(settings, """
+        select reason, count(*) from quarantine.rows, unnest(reasons) as reason
+        where load_id = any(%s) group by reason order by count(*) desc, reason limit %s""", [load_ids, limit])
+    return [{"reason": reason, "rows": count} for reason, count in rows]
 
-    os.environ.update(dbt_env(get_settings().database_url))
 
+# -- Assets ----------------------------------------------------------------------------------------------------
 
 def raw_assets_any(sources: list[str] | None = None):
     """The transformation's schedule: a new event on any raw table's Asset."""
@@ -257,14 +334,32 @@ def raw_assets_any(sources: list[str] | None = None):
 START_DATE = date(2025, 1, 1)
 
 
+def landing_asset(source: str):
+    """`reformwh://landing/<source>`, watched in the triggerer (reformwh.triggers.LandingTrigger): an event when
+    a new file has settled in the source's landing folder."""
+    from airflow.sdk import Asset, AssetWatcher
+
+    from reformwh.settings import get_settings
+    from reformwh.triggers import LandingTrigger
+
+    trigger = LandingTrigger(str(landing_folder(get_settings(), source)))
+    return Asset(f"reformwh://landing/{source}", watchers=[AssetWatcher(name=f"landing_{source}", trigger=trigger)])
+
+
 def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None):
-    """One source's ingestion DAG: `ingest` claims and loads the landing folder's files and files them away;
-    `publish_raw_tables` emits the source's raw-table Assets only when new rows arrived (so an empty run does
-    not trigger the transformation); `check_rejections` turns red, and alerts, when a file was rejected."""
+    """One source's ingestion DAG, run by `schedule` and whenever a file lands (landing_asset): `ingest` claims
+    and loads the landing folder's files and files them away;
+    `publish_raw_tables` emits the source's raw-table Assets, with the run's row counts and top quarantine
+    reasons, only when new rows arrived (so an empty run does not trigger the transformation);
+    `alert_data_steward` sends the steward's alert when a file was rejected (skipped otherwise) — green, since
+    nothing on-call can do fixes a bad export; red stays for failures someone must act on."""
     from datetime import datetime
 
-    from airflow.sdk import Asset, dag, get_current_context, task
-    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk import Asset, AssetOrTimeSchedule, dag, get_current_context, task
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    assets = [Asset(raw_asset_uri(table)) for table in raw_tables(source)]
+    schedule = AssetOrTimeSchedule(timetable=schedule, assets=landing_asset(source))
 
     @dag(
         dag_id=dag_id,
@@ -272,6 +367,7 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
         start_date=datetime.combine(START_DATE, datetime.min.time()),
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=DAG_RUN_TIMEOUT,
         default_args=default_args(),
         tags=["reformwh", "ingestion", source],
         doc_md=doc_md,
@@ -282,58 +378,56 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
             from reformwh.settings import get_settings
 
             summary = ingest_landing(get_settings(), source, get_current_context()["run_id"])
-            log.info("ingestion summary: %s", json.dumps(summary))
+            log.info("ingestion summary: %s", json.dumps(summary, ensure_ascii=False))
             return summary
 
-        @task(outlets=[Asset(raw_asset_uri(table)) for table in raw_tables(source)])
+        @task(outlets=assets)
         def publish_raw_tables(summary: dict) -> None:
             if not summary["loaded"]:
                 raise AirflowSkipException("no new file loaded: the raw tables did not change")
+            extra = {key: summary[key] for key in ("loaded", "rows_loaded", "rows_quarantined",
+                                                   "top_quarantine_reasons")}
+            extra["rejected"] = len(summary["rejected"])
+            events = get_current_context()["outlet_events"]
+            for asset in assets:
+                events[asset].extra = extra
 
-        @task(retries=0)
-        def check_rejections(summary: dict) -> None:
-            if summary["rejected"]:
-                lines = "; ".join(f"{r['file']}: {r['message']}" for r in summary["rejected"])
-                raise AirflowFailException(f"{len(summary['rejected'])} file(s) rejected (see rejected/): {lines}")
+        @task
+        def alert_data_steward(summary: dict) -> None:
+            if not summary["rejected"]:
+                raise AirflowSkipException("no file rejected")
+            context = get_current_context()
+            for r in summary["rejected"]:
+                log.warning("REJECTED %s -> %s: %s", r["file"], r.get("moved_to"), r["message"])
+            notify_rejections(source, summary["rejected"], dag_id=dag_id, run_id=context["run_id"])
 
         summary = ingest()
         publish_raw_tables(summary)
-        check_rejections(summary)
+        alert_data_steward(summary)
 
     return ingestion()
 
 
-def dbt_task_group(group_id: str = "dbt"):
-    """The dbt models and their tests as Airflow tasks (Cosmos), rendered from the manifest that `reformwh
-    dbt-parse` writes (the install step and `reformwh airflow` run it). Without the manifest, one task that
-    fails with what to do: the DAG still imports, and the problem shows where an operator looks."""
-    from reformwh import dbt
-    from reformwh.settings import DBT_PROJECT_DIR
+# -- dbt results, for the transformation's log and Asset event ----------------------------------------------
 
-    if not dbt.MANIFEST_PATH.exists():
-        from airflow.sdk import task
-        from airflow.sdk.exceptions import AirflowFailException
+def dbt_results_summary(results: list[dict]) -> dict:
+    """Counts per kind and status, each model's status, seconds and rows, and the nodes that did not pass."""
+    counts: dict[str, int] = {}
+    for r in results:
+        key = f"{r['resource_type']} {r['status']}"
+        counts[key] = counts.get(key, 0) + 1
+    models = {r["name"]: {"status": r["status"], "seconds": r["seconds"], "rows": r["rows"]}
+              for r in results if r["resource_type"] in ("model", "snapshot", "seed")}
+    problems = [f"{r['resource_type']} {r['name']}: {r['status']}" + (f" ({r['rows']} row(s))" if r["rows"] else "")
+                for r in results if r["status"] not in ("success", "pass")]
+    return {"counts": dict(sorted(counts.items())), "models": models, "problems": problems,
+            "seconds": round(sum(r["seconds"] for r in results), 1)}
 
-        @task(task_id="dbt_manifest_missing", retries=0)
-        def dbt_manifest_missing() -> None:
-            raise AirflowFailException(f"{dbt.MANIFEST_PATH} does not exist: run `reformwh dbt-parse` (done by the "
-                                       "install step and by `reformwh airflow`), then the dbt models appear as tasks")
 
-        return dbt_manifest_missing()
-
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
-
-    return DbtTaskGroup(
-        group_id=group_id,
-        project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=dbt.MANIFEST_PATH,
-                                     install_dbt_deps=False),
-        profile_config=ProfileConfig(profile_name="reformwh", target_name="warehouse",
-                                     profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"),
-        execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
-                                         invocation_mode=InvocationMode.DBT_RUNNER),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
-                                   should_detach_multiple_parents_tests=True,
-                                   emit_datasets=False),
-        operator_args={"on_execute_callback": use_warehouse_for_dbt},
-    )
+def dbt_results_table(results: list[dict]) -> list[str]:
+    """One line per node, slowest first: every model's and test's result in one log."""
+    lines = [f"{'node':<60} {'status':<8} {'seconds':>8} {'rows':>10}"]
+    for r in sorted(results, key=lambda r: -r["seconds"]):
+        rows = "" if r["rows"] is None else str(r["rows"])
+        lines.append(f"{r['resource_type'] + ' ' + r['name']:<60} {r['status']:<8} {r['seconds']:>8.2f} {rows:>10}")
+    return lines

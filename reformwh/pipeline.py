@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,14 @@ def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
             conn.execute(f"select pg_advisory_unlock{kind}({_LOADS_AND_BUILDS_LOCK})")
 
 
+@contextmanager
+def reading_marts(settings: Settings, what: str, progress: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Readers of the marts (the quality suites, a report) hold the lock shared, as loads do: a build waits
+    until they finish and they wait for a build in progress, so they never see half-rebuilt marts."""
+    with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what=what, progress=progress):
+        yield
+
+
 def ingest(settings: Settings, source: str, paths: list[Path],
            progress: Callable[[str], None] | None = None) -> list[LoadResult]:
     with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
@@ -69,10 +78,11 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
-          quiet: bool = False, full_refresh: bool = False) -> bool:
+          quiet: bool = False, full_refresh: bool = False, node_results: list | None = None) -> bool:
     """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants.
     The large models build incrementally, over the loads that arrived since the last build; `full_refresh`
-    rebuilds every table from scratch (the figures are the same either way)."""
+    rebuilds every table from scratch (the figures are the same either way). The CLI and the transformation
+    DAG both run this; `node_results` receives dbt's per-node results (reformwh.dbt.run_dbt)."""
     from reformwh.dbt import run_dbt
 
     with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
@@ -85,7 +95,7 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         # dbt's unit tests check the SQL, not the data: they run when the code is new to this warehouse
         if not (code_changed or full_refresh):
             args += ["--exclude-resource-type", "unit_test"]
-        ok = run_dbt(settings, args, quiet=quiet)
+        ok = run_dbt(settings, args, quiet=quiet, node_results=node_results)
     finish_transform(settings, progress)
     return ok
 
@@ -145,7 +155,7 @@ def role_url(settings: Settings, role: str, warn: Callable[[str], None] = print)
 
 
 def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
-    """What `build` does before dbt, for the transformation DAG (whose dbt steps are Cosmos tasks): load the
+    """What `build` does before dbt, (and so of the transformation DAG's build): load the
     reference data and re-process quarantine against it. Returns the reference row counts."""
     with connect(settings) as conn:
         ensure_schema(conn)
@@ -248,8 +258,9 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
             period_key = reporting.latest_reportable_period(conn)
         if period_key is None:
             raise reporting.ReportError("no reported official period has ended within the loaded data")
-    result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
-                                report_date=report_date, config=config, timezone=settings.timezone)
+    with reading_marts(settings, "report", progress):
+        result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
+                                    report_date=report_date, config=config, timezone=settings.timezone)
     if progress:
         progress(f"report {period_key} ({edition}), data as of {result.data.data_as_of}: run {result.run_id} "
                  f"recorded in reports.report_runs")
@@ -262,7 +273,11 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
     audit.quality_results, update the Data Docs, print what failed. True when every expectation holds."""
     from expectations.runner import run
 
-    result = run(settings.database_url, settings.home, progress=progress)
+    # GX logs an INFO line per expectation and setting (`_get_default_value called with key …`): more than half
+    # of an Airflow task's log; its warnings and errors still show
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    with reading_marts(settings, "check", progress):
+        result = run(settings.database_url, settings.home, progress=progress)
     for failure in result.failures:
         progress(f"FAILED {failure.describe()}")
     progress(f"check run {result.run_id}: {len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
@@ -303,4 +318,4 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
 
 
 __all__ = ["build", "check", "connect", "docs", "finish_transform", "grant_roles", "ingest", "prepare_transform",
-           "purge_personal_data", "report", "reprocess_quarantine", "role_url", "summary_rows"]
+           "purge_personal_data", "reading_marts", "report", "reprocess_quarantine", "role_url", "summary_rows"]

@@ -9,7 +9,7 @@ own deadline is at most `window_days` behind, so a fresh deployment does not gen
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 
@@ -40,3 +40,21 @@ def due_reports(conn: psycopg.Connection, today: date, window_days: int = 30) ->
         if units_deadline is not None and units_deadline < today and (period_key, "final") not in recorded:
             due.append((period_key, "final"))
     return due
+
+
+def reporting_day(conn: psycopg.Connection, today: date) -> date | None:
+    """The day the report DAG judges what is due on: `today`, or what REFORMWH_REPORT_STATUS_AS_OF says (as the
+    dbt build judges self-report statuses): a date, or `data` — the day after the newest data in the marts, so
+    a sample world that ended long ago still gets its latest report. None while the marts are not built."""
+    import os
+
+    if conn.execute("select to_regclass('marts.reform_province') is null or to_regclass('marts.dim_period') is null"
+                    ).fetchone()[0]:
+        return None
+    as_of = os.environ.get("REFORMWH_REPORT_STATUS_AS_OF", "").strip()
+    if as_of == "data":
+        newest = conn.execute("select max(data_as_of)::date from marts.reform_province").fetchone()[0]
+        return newest + timedelta(days=1) if newest else today
+    if as_of:
+        return date.fromisoformat(as_of)
+    return today

@@ -70,14 +70,6 @@ def airflow_db(server_url, tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="module")
-def dbt_manifest():
-    """The manifest the transformation DAG renders from, written as the install step writes it."""
-    from reformwh.dbt import parse_project
-
-    return parse_project()
-
-
 def _dag_bag(folder: Path):
     from airflow.dag_processing.dagbag import DagBag
 
@@ -86,7 +78,7 @@ def _dag_bag(folder: Path):
 
 # -- static checks ---------------------------------------------------------------------------------------
 
-def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db, dbt_manifest):
+def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db):
     from airflow.utils.dag_cycle_tester import check_cycle
 
     assert {p.stem for p in DAG_FILES} >= {f"ingest_{s}" for s in SOURCES} | {"transform", "quality", "report"}
@@ -97,18 +89,22 @@ def test_every_dag_file_imports_and_follows_the_house_rules(airflow_db, dbt_mani
         dag = bag.dags[path.stem]
         check_cycle(dag)
         assert dag.catchup is False and dag.max_active_runs == 1, path.name
+        assert dag.dagrun_timeout, f"{path.name}: a hung run must not block the later ones for ever"
         assert "reformwh" in dag.tags and len(dag.tags) >= 2, path.name
         assert dag.doc_md, f"{path.name}: say what the DAG does in doc_md"
         for task in dag.tasks:
             assert task.owner == "data-engineering", f"{path.name}:{task.task_id}"
             assert task.on_failure_callback, f"{path.name}:{task.task_id} has no failure callback"
             assert task.retry_exponential_backoff and task.max_retry_delay, f"{path.name}:{task.task_id}"
-        # retries everywhere except where a retry cannot help (a rejected file, a failed expectation)
+            assert task.execution_timeout, f"{path.name}:{task.task_id} has no execution_timeout"
+        # retries everywhere except where a retry cannot help (a failed expectation)
         no_retry = {t.task_id for t in dag.tasks if t.retries == 0}
-        assert no_retry <= {"check_rejections", "run_quality_suites"}, f"{path.name}: {no_retry}"
+        assert no_retry <= {"run_quality_suites"}, f"{path.name}: {no_retry}"
 
 
-def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db, dbt_manifest):
+def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db):
+    from reformwh.settings import get_settings
+
     expected = {
         "one_stop_shop": {"reformwh://raw/one_stop_shop__dossiers"},
         "document_management": {"reformwh://raw/document_management__documents",
@@ -123,38 +119,41 @@ def test_ingestion_dags_publish_one_asset_per_raw_table(airflow_db, dbt_manifest
         dag = bag.dags[f"ingest_{source}"]
         outlets = {a.uri for a in dag.get_task("publish_raw_tables").outlets}
         assert outlets == uris
+        # run on its cron and whenever a file lands in its folder (watched in the triggerer)
+        assert type(dag.timetable).__name__ == "AssetOrTimeSchedule"
+        assert dag.timetable.asset_condition.uri == f"reformwh://landing/{source}"
+        [watcher] = dag.timetable.asset_condition.watchers
+        assert watcher.trigger.folder == str(get_settings().landing_dir / source)
         published |= uris
-    # the transformation listens to every raw table, and the quality DAG to the marts it publishes
+    # the transformation listens to every raw table; quality follows the marts it publishes, the report the
+    # marts that passed quality
     transform = bag.dags["transform"]
     condition = transform.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny" and {a.uri for a in condition.objects} == published
-    assert {a.uri for a in transform.get_task("publish_marts").outlets} == {"reformwh://marts/all"}
+    # one task, the CLI's build, in the dbt pool
+    assert [t.task_id for t in transform.tasks] == ["dbt_build"]
+    assert transform.get_task("dbt_build").pool == "dbt"
+    assert {a.uri for a in transform.get_task("dbt_build").outlets} == {"reformwh://marts/all"}
     assert bag.dags["quality"].timetable.asset_condition.uri == "reformwh://marts/all"
-    # one task per dbt model, building it and running its tests (`dbt build --select <model>`), after its parents
-    dbt_tasks = {t.task_id: t for t in transform.tasks if t.task_id.startswith("dbt.")}
-    assert "dbt.reform_province_model_build" in dbt_tasks
-    assert "dbt.int_dossiers_classified_model_build" in dbt_tasks["dbt.fct_dossier_model_build"].upstream_task_ids
-
-
-def test_transformation_dag_imports_without_a_manifest(airflow_db, monkeypatch, tmp_path):
-    from reformwh import dbt
-
-    monkeypatch.setattr(dbt, "MANIFEST_PATH", tmp_path / "missing" / "manifest.json")
-    bag = _dag_bag(DAGS_DIR / "transform.py")
-    assert bag.import_errors == {}
-    assert [t.task_id for t in bag.dags["transform"].tasks] == [
-        "load_reference_data", "dbt_manifest_missing", "publish_marts"]
+    assert {a.uri for a in bag.dags["quality"].get_task("run_quality_suites").outlets} == {"reformwh://marts/checked"}
+    assert bag.dags["report"].timetable.asset_condition.uri == "reformwh://marts/checked"
 
 
 # -- runs ------------------------------------------------------------------------------------------------
 
 class _Webhook(http.server.BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: list[tuple[str, dict]] = []
+    failures_left = 0  # answer this many POSTs with 503 first: the alert must be retried
 
     def do_POST(self):  # noqa: N802 - the handler's API
         length = int(self.headers["Content-Length"])
-        _Webhook.received.append(json.loads(self.rfile.read(length)))
-        self.send_response(204)
+        body = json.loads(self.rfile.read(length))
+        if _Webhook.failures_left:
+            _Webhook.failures_left -= 1
+            self.send_response(503)
+        else:
+            _Webhook.received.append((self.path, body))
+            self.send_response(204)
         self.end_headers()
 
     def log_message(self, *args):
@@ -163,24 +162,26 @@ class _Webhook(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook():
-    _Webhook.received = []
+    _Webhook.received, _Webhook.failures_left = [], 0
     server = http.server.HTTPServer(("127.0.0.1", 0), _Webhook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/alert", _Webhook.received
+    yield f"http://127.0.0.1:{server.server_port}", _Webhook
     server.shutdown()
     server.server_close()
 
 
 @pytest.fixture(scope="module")
-def pipeline_env(airflow_db, dbt_manifest, server_url, tmp_path_factory):
-    """A fresh warehouse database and landing folder, given to the DAGs' tasks through the environment."""
+def pipeline_env(airflow_db, server_url, tmp_path_factory):
+    """A fresh warehouse database and landing folder, given to the DAGs' tasks through the environment; report
+    days judged as of the data (the samples end in 2025), as `reformwh airflow` does."""
     name = "t_" + uuid.uuid4().hex[:12]
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     home = tmp_path_factory.mktemp("reformwh_airflow_home")
     env = {"REFORMWH_DATABASE_URL": _database_url(server_url, name), "REFORMWH_HOME": str(home),
-           "REFORMWH_LANDING_DIR": str(home / "landing"), "REFORMWH_REFERENCE_DIR": str(SAMPLES / "reference")}
+           "REFORMWH_LANDING_DIR": str(home / "landing"), "REFORMWH_REFERENCE_DIR": str(SAMPLES / "reference"),
+           "REFORMWH_REPORT_STATUS_AS_OF": "data"}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     from reformwh.settings import get_settings
@@ -200,18 +201,27 @@ def _run(dag_id: str):
     return run.state, states
 
 
-def _asset_events(uri: str) -> int:
+def _asset_events(uri: str) -> list[dict]:
+    """The extras of the Asset's events, oldest first."""
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id).filter(
-            AssetModel.uri == uri).count()
+        events = session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id).filter(
+            AssetModel.uri == uri).order_by(AssetEvent.id)
+        return [dict(event.extra or {}) for event in events]
+
+
+def test_report_before_the_marts_exist_skips(pipeline_env):
+    """A fresh install: the report DAG finds no marts and skips, no failure and no alert."""
+    state, tasks = _run("report")
+    assert state == "success"
+    assert tasks == {"reports_due": "skipped", "generate": "skipped"}
 
 
 @pytest.fixture(scope="module")
 def transformed(pipeline_env):
-    """Ingest the one-stop-shop samples from the landing folder, then the transformation DAG (Cosmos)."""
+    """Ingest the one-stop-shop samples from the landing folder, then the transformation DAG."""
     landing = pipeline_env.landing_dir / "one_stop_shop"
     landing.mkdir(parents=True)
     for path in (SAMPLES / "one_stop_shop").iterdir():
@@ -224,62 +234,141 @@ def transformed(pipeline_env):
 def test_ingestion_then_transformation_end_to_end(pipeline_env, transformed):
     (ingest_state, ingest_tasks), (transform_state, transform_tasks) = transformed
     assert ingest_state == "success", ingest_tasks
-    assert ingest_tasks == {"ingest": "success", "publish_raw_tables": "success", "check_rejections": "success"}
+    assert ingest_tasks == {"ingest": "success", "publish_raw_tables": "success", "alert_data_steward": "skipped"}
     landing = pipeline_env.landing_dir / "one_stop_shop"
     sample_names = sorted(p.name for p in (SAMPLES / "one_stop_shop").iterdir())
     assert sorted(p.name for p in (landing / "processed" / date.today().isoformat()).iterdir()) == sample_names
     assert [p.name for p in landing.iterdir() if p.is_file()] == []
     assert not (landing / ".claimed").exists() or not any((landing / ".claimed").iterdir())
-    loads = query(pipeline_env, "select count(*), sum(rows_loaded) from audit.file_loads where status = 'loaded'")
+    loads = query(pipeline_env, "select count(*), sum(rows_loaded), sum(rows_quarantined) from audit.file_loads "
+                                "where status = 'loaded'")
     assert loads[0][0] == len(sample_names)
     assert query(pipeline_env, "select count(*) from raw.one_stop_shop__dossiers")[0][0] == loads[0][1]
-    assert _asset_events("reformwh://raw/one_stop_shop__dossiers") == 1
+    # the Asset event says what arrived: files, rows, and the quarantine reasons most often met
+    [raw_event] = _asset_events("reformwh://raw/one_stop_shop__dossiers")
+    assert (raw_event["loaded"], raw_event["rows_loaded"], raw_event["rows_quarantined"], raw_event["rejected"]) == (
+        len(sample_names), loads[0][1], loads[0][2], 0)
+    top = query(pipeline_env, "select reason, count(*) from quarantine.rows, unnest(reasons) reason "
+                              "group by reason order by count(*) desc, reason limit 5")
+    assert [(r["reason"], r["rows"]) for r in raw_event["top_quarantine_reasons"]] == [tuple(t) for t in top]
 
-    assert transform_state == "success", {k: v for k, v in transform_tasks.items() if v != "success"}
-    dbt_tasks = [t for t in transform_tasks if t.startswith("dbt.")]
-    assert len(dbt_tasks) > 20 and all(transform_tasks[t] == "success" for t in dbt_tasks)
-    assert _asset_events("reformwh://marts/all") == 1
+    assert transform_state == "success", transform_tasks
+    assert transform_tasks == {"dbt_build": "success"}
+    # the event on the marts carries dbt's run results: every model built, every test passed
+    [marts_event] = _asset_events("reformwh://marts/all")
+    models = marts_event["models"]
+    assert len(models) > 20 and all(m["status"] == "success" for m in models.values())
+    assert marts_event["problems"] == []
+    assert marts_event["counts"]["model success"] == len(models) and marts_event["counts"]["test pass"] > 20
     # the marts hold the sample's dossiers: every distinct valid dossier once, and province rows per period
     distinct = query(pipeline_env, "select count(distinct dossier_code) from raw.one_stop_shop__dossiers")[0][0]
     assert distinct > 0
     assert query(pipeline_env, "select count(*) from marts.fct_dossier")[0][0] == distinct
+    assert models["fct_dossier"]["rows"] == distinct  # a first build inserts every row
     received = query(pipeline_env, "select count(*) from marts.reform_province where calendar = 'official'")[0][0]
     assert received > 0
 
 
-def test_rerun_with_a_repeated_and_a_bad_file_alerts_and_changes_nothing(pipeline_env, transformed, webhook):
-    url, received = webhook
+def test_rerun_with_a_repeated_and_a_bad_file_alerts_the_steward_and_stays_green(pipeline_env, transformed,
+                                                                                  webhook, monkeypatch):
+    url, hook = webhook
     landing = pipeline_env.landing_dir / "one_stop_shop"
     shutil.copy(SAMPLES / "one_stop_shop" / "ho_so_20250616.csv", landing / "ho_so_20250616.csv")
-    (landing / "ho_so_20250617.csv").write_text("Mã hồ sơ,Trạng thái\nX,1\n", encoding="utf-8")
+    (landing / "hồ_sơ_20250617.csv").write_text("Mã hồ sơ,Trạng thái\nX,1\n", encoding="utf-8")
     raw_before = query(pipeline_env, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
-    os.environ["REFORMWH_ALERT_WEBHOOK_URL"] = url
-    try:
-        state, tasks = _run("ingest_one_stop_shop")
-    finally:
-        del os.environ["REFORMWH_ALERT_WEBHOOK_URL"]
-    assert state == "failed"
-    # nothing new was loaded, so the transformation is not triggered again; the rejection is red and alerted
-    assert tasks == {"ingest": "success", "publish_raw_tables": "skipped", "check_rejections": "failed"}
-    assert _asset_events("reformwh://raw/one_stop_shop__dossiers") == 1
+    monkeypatch.setenv("REFORMWH_ALERT_WEBHOOK_URL", url + "/on-call")
+    monkeypatch.setenv("REFORMWH_STEWARD_WEBHOOK_URL", url + "/steward")
+    hook.failures_left = 1  # the webhook fails once: the alert is posted again
+    state, tasks = _run("ingest_one_stop_shop")
+    # a rejected file is the steward's matter: the run is green, the steward task shows it ran
+    assert state == "success"
+    assert tasks == {"ingest": "success", "publish_raw_tables": "skipped", "alert_data_steward": "success"}
+    # nothing new was loaded, so the transformation is not triggered again
+    assert len(_asset_events("reformwh://raw/one_stop_shop__dossiers")) == 1
     assert query(pipeline_env, "select count(*) from raw.one_stop_shop__dossiers")[0][0] == raw_before
     day = date.today().isoformat()
     assert (landing / "processed" / day / "ho_so_20250616.1.csv").exists()  # the repeat, kept beside the first
-    reason = (landing / "rejected" / day / "ho_so_20250617.csv.reason.txt").read_text()
-    assert "ho_so_20250617.csv" in reason
-    assert len(received) == 1
-    alert = received[0]
-    assert (alert["dag_id"], alert["task_id"], alert["event"]) == (
-        "ingest_one_stop_shop", "check_rejections", "reformwh_task_failed")
-    assert "1 file(s) rejected" in alert["error"] and "ho_so_20250617.csv" in alert["error"]
+    rejected = landing / "rejected" / day
+    assert "hồ_sơ_20250617.csv" in (rejected / "hồ_sơ_20250617.csv.reason.txt").read_text()
+    # one alert, to the steward's address only, after one failed try
+    assert hook.failures_left == 0 and len(hook.received) == 1
+    path, alert = hook.received[0]
+    assert (path, alert["event"], alert["source"], alert["dag_id"]) == (
+        "/steward", "reformwh_file_rejected", "one_stop_shop", "ingest_one_stop_shop")
+    [file] = alert["files"]
+    assert file["file"] == "hồ_sơ_20250617.csv" and file["moved_to"] == str(rejected / "hồ_sơ_20250617.csv")
+    assert "hồ_sơ_20250617.csv" not in file["reason"] and file["reason"]
+    # the message names the file once, says the folder, and keeps Vietnamese readable
+    assert alert["text"].count("hồ_sơ_20250617.csv") == 1 and str(rejected) in alert["text"]
 
 
-def test_quality_dag_after_transformation(pipeline_env, transformed):
-    from reformwh import pipeline
-
-    if not hasattr(pipeline, "check"):
-        pytest.skip("reformwh.pipeline.check (the `reformwh check` suites) is not on this branch yet: "
-                    "the quality DAG is wired to it and runs once it is merged")
+def test_quality_then_report_after_transformation(pipeline_env, transformed):
+    """Quality passes and publishes the checked marts; the report DAG (run on them) writes the report that is
+    due as of the data, once: its next run skips."""
     state, tasks = _run("quality")
     assert tasks == {"run_quality_suites": "success"}
     assert state == "success"
+    assert len(_asset_events("reformwh://marts/checked")) == 1
+
+    state, tasks = _run("report")
+    assert state == "success", tasks
+    runs = query(pipeline_env, "select period_key, edition, files from reports.report_runs order by run_id")
+    assert len(runs) >= 1
+    reports = sorted(p.name for p in (pipeline_env.home / "reports").iterdir())
+    assert any(name.endswith(f"{runs[-1][0]}_{runs[-1][1]}.docx") for name in reports), reports
+    state, tasks = _run("report")
+    assert state == "success" and tasks["reports_due"] == "skipped"
+    assert query(pipeline_env, "select count(*) from reports.report_runs")[0][0] == len(runs)
+
+
+def test_readers_of_the_marts_hold_the_loads_and_builds_lock(pipeline_env):
+    """Quality and the report read the marts under the lock a build takes exclusively (pipeline.build)."""
+    from reformwh import pipeline
+
+    def build_could_start() -> bool:
+        with pipeline.connect(pipeline_env) as conn:
+            got = conn.execute("select pg_try_advisory_lock(hashtext('reformwh.loads_and_builds'))").fetchone()[0]
+            if got:
+                conn.execute("select pg_advisory_unlock(hashtext('reformwh.loads_and_builds'))")
+            return got
+
+    with pipeline.reading_marts(pipeline_env, "test"):
+        assert not build_could_start()
+    assert build_could_start()
+
+
+def test_the_landing_watch_fires_once_per_new_settled_file(tmp_path):
+    """The triggerer's watch (reformwh.triggers.LandingTrigger): a file fires once it has been left alone for
+    `settle` seconds, and only once while it waits; files in progress and hidden files never fire."""
+    import asyncio
+    import os
+    import time
+
+    from reformwh.orchestration import new_landing_files
+    from reformwh.triggers import LandingTrigger
+
+    folder = tmp_path / "one_stop_shop"
+    folder.mkdir()
+    (folder / "ho_so_20251221.csv.part").write_text("x")
+    (folder / ".hidden.csv").write_text("x")
+    assert new_landing_files(folder, settle=0) == []
+    fresh = folder / "ho_so_20251221.csv"
+    fresh.write_text("x")
+    assert new_landing_files(folder, settle=60) == []  # still being written, perhaps
+    old = time.time() - 120
+    os.utime(fresh, (old, old))
+    assert new_landing_files(folder, settle=60) == ["ho_so_20251221.csv"]
+    assert new_landing_files(folder, settle=60) == []  # waiting for its run: not again
+    fresh.unlink()  # claimed by the run; the same name delivered again is new
+    assert new_landing_files(folder, settle=0) == []
+    fresh.write_text("y")
+
+    trigger = LandingTrigger(str(folder), poke_interval=0.01, settle=0)
+    assert trigger.serialize() == ("reformwh.triggers.LandingTrigger",
+                                   {"folder": str(folder), "poke_interval": 0.01, "settle": 0})
+
+    async def first_event():
+        async for event in trigger.run():
+            return event.payload
+
+    assert asyncio.run(first_event()) == {"folder": str(folder), "files": ["ho_so_20251221.csv"]}

@@ -4,6 +4,7 @@ README's "Running Airflow".)"""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,8 @@ from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, PRO
 
 def test_airflow_configuration(tmp_path):
     settings = Settings(tmp_path / "home", None, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES)
-    env = local_airflow.airflow_env(settings, "postgresql+psycopg://u:p@127.0.0.1:5999/airflow", 18080)
+    env = local_airflow.airflow_env(settings, "postgresql+psycopg://u:p@127.0.0.1:5999/airflow", 18080,
+                                    log_ports=(18793, 18794))
     assert env["AIRFLOW_HOME"] == str(tmp_path / "home" / "airflow")
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(PROJECT_ROOT / "dags")
     assert (env["AIRFLOW__CORE__EXECUTOR"], env["AIRFLOW__CORE__PARALLELISM"], env["AIRFLOW__API__WORKERS"]) == (
@@ -23,8 +25,27 @@ def test_airflow_configuration(tmp_path):
     assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == "postgresql+psycopg_async://u:p@127.0.0.1:5999/airflow"
     assert env["REFORMWH_LANDING_DIR"] == str(tmp_path / "home" / "landing")
+    # this machine only, on the ports chosen for this instance; the province's time zone
+    assert (env["AIRFLOW__API__HOST"], env["AIRFLOW__API__PORT"]) == ("127.0.0.1", "18080")
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
+    assert (env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]) == (
+        "18793", "18794")
+    assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == "Asia/Ho_Chi_Minh"
+    # a task waits for a slow API server rather than failing on it
+    assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) >= 30
+    assert int(env["AIRFLOW__WORKERS__EXECUTION_API_RETRIES"]) >= 10
     # `airflow standalone` starts its components by name: the virtualenv's bin comes first on PATH
     assert env["PATH"].split(":")[0] == str(Path(sys.executable).parent)
+
+
+def test_a_taken_port_gives_another_so_a_second_instance_starts():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        other = local_airflow.free_port(port)
+        assert other != port and other > 0
+    assert local_airflow.free_port(port) == port  # free again
 
 
 _TREE = """
