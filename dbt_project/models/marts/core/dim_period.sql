@@ -19,6 +19,9 @@ select
     cast(periods.start_date as date) as period_start,
     cast(periods.end_date as date) as period_end,
     cast(freshness.data_as_of as timestamp) as data_as_of,
-    cast(freshness.data_as_of >= periods.end_date + interval '23:59:59' as boolean) as is_complete
+    cast({{ period_is_complete('freshness.data_as_of', 'periods.end_date') }} as boolean) as is_complete,
+    -- a period that ends before the first loaded dossier has no data: its mart figures are NULL, not 0
+    cast(coalesce(periods.end_date >= coverage.dossiers_from, false) as boolean) as has_dossier_data
 from {{ ref('int_periods_generated') }} as periods
 cross join freshness
+cross join ({{ data_coverage() }}) as coverage

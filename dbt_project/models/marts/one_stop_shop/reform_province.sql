@@ -1,5 +1,5 @@
 -- Province-wide figures per period: as-was rows summed (run-off rows included), rates
--- recomputed from the sums.
+-- recomputed from the sums. Periods that end before a source's first loaded day have NULL figures of it.
 with as_was as (
     select * from {{ ref('int_unit_periods_aggregated') }}
 ),
@@ -43,8 +43,10 @@ select
     cast(period_type as text) as period_type,
     cast(start_date as date) as period_start,
     cast(end_date as date) as period_end,
-    {{ dossier_kpi_select() }},
-    {{ document_kpi_select() }},
+    {{ dossier_kpi_select(only_if='end_date >= coverage.dossiers_from') }},
+    {{ document_kpi_select(only_if='end_date >= coverage.documents_from') }},
     cast(data_as_of as timestamp) as data_as_of,
-    cast(documents_as_of as timestamp) as documents_as_of
+    cast(documents_as_of as timestamp) as documents_as_of,
+    cast({{ period_is_complete('data_as_of', 'end_date') }} as boolean) as is_complete
 from rated
+cross join ({{ data_coverage() }}) as coverage
