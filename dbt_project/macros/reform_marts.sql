@@ -27,6 +27,10 @@
 
 {#- An as-was period mart: one row per period of the given type x unit. -#}
 {% macro reform_period_mart(period_type) -%}
+with coverage as (
+    {{ data_coverage() }}
+)
+
 select
     cast(a.period_key as text) as period_key,
     cast(a.calendar as text) as calendar,
@@ -41,7 +45,7 @@ select
     {{ self_report_select('s', annual=period_type == 'year') }},
     {{ period_freshness_select('a') }}
 from {{ ref('int_unit_periods_aggregated') }} as a
-cross join ({{ data_coverage() }}) as coverage
+cross join coverage
 -- self-report columns only on official-calendar rows (int_unit_periods_self_reported has no others)
 left join {{ ref('int_unit_periods_self_reported') }} as s
     on
@@ -91,6 +95,10 @@ rated as (
         {{ document_rate_columns('summed') }}
     from summed
     left join latest_versions on summed.current_unit_code = latest_versions.unit_code
+),
+
+coverage as (
+    {{ data_coverage() }}
 )
 
 select
@@ -108,5 +116,5 @@ select
     {{ self_report_select(none, annual=period_type == 'year') }},
     {{ period_freshness_select() }}
 from rated
-cross join ({{ data_coverage() }}) as coverage
+cross join coverage
 {%- endmacro %}

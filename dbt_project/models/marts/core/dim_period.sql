@@ -3,6 +3,10 @@
 with freshness as (
     select max(data_as_of) as data_as_of
     from {{ ref('int_periods_evaluated') }}
+),
+
+coverage as (
+    {{ data_coverage() }}
 )
 
 select
@@ -24,4 +28,4 @@ select
     cast(coalesce(periods.end_date >= coverage.dossiers_from, false) as boolean) as has_dossier_data
 from {{ ref('int_periods_generated') }} as periods
 cross join freshness
-cross join ({{ data_coverage() }}) as coverage
+cross join coverage
