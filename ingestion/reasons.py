@@ -1,4 +1,5 @@
-"""Quarantine reasons for staff: a stable code and a Vietnamese text beside each reason the loader writes.
+"""Quarantine reasons and file rejections for staff: a stable code and a Vietnamese text beside each reason the
+loader writes.
 
 The loader's reasons (quarantine.rows.reasons) stay as written — English, naming the column by its Vietnamese
 header and quoting the value — because tests, the DAG logs and re-processing rely on them. The view
@@ -31,6 +32,38 @@ KINDS: list[tuple[str, str, str]] = [
     ("SCORE_OUT_OF_RANGE", r"is outside the criterion's range", "điểm ngoài khung điểm của tiêu chí"),
 ]
 
+# A rejected file's message (audit.file_loads.message, English, naming the file and where): its kind, first match
+# wins; the view audit.file_loads_explained adds rejection_code and rejection_vi for staff.
+REJECTION_KINDS: list[tuple[str, str, str]] = [
+    ("HEADER_MISSING_COLUMNS", r"missing from the header row", "thiếu cột bắt buộc ở dòng tiêu đề"),
+    ("HEADER_REPEATED", r"header '.*' repeats", "một tiêu đề cột xuất hiện hai lần"),
+    ("FILE_EMPTY", r"the file is empty", "tệp rỗng (không có dòng tiêu đề hoặc bản ghi)"),
+    ("NOT_UTF8", r"not valid (UTF|CP|WINDOWS|ASCII)", "tệp không đúng bảng mã (cần UTF-8)"),
+    ("NUL_CHARACTER", r"NUL character", "tệp chứa ký tự NUL (U+0000)"),
+    ("LINE_ENDINGS", r"carriage return alone", "tệp dùng ký tự xuống dòng CR kiểu cũ"),
+    ("NOT_A_WORKBOOK", r"not a readable \.xlsx? workbook", "không phải tệp Excel đọc được"),
+    ("SHEET_MISSING", r"(has no sheet|sheet '.*' is missing)", "thiếu trang tính (sheet) bắt buộc"),
+    ("FILE_KIND", r"is not an accepted kind of file", "loại tệp không được chấp nhận (.csv, .json, .xlsx…)"),
+    ("TOO_LARGE", r"(more than [0-9,]+ rows|beyond the|larger than the limit|decompresses|longer than)",
+     "tệp vượt quá giới hạn dung lượng hoặc số dòng"),
+    ("JSON_NOT_ARRAY", r"(not an array of records|ends inside the array|between records|closing '\]')",
+     "tệp JSON không phải một mảng bản ghi hoàn chỉnh"),
+    ("UNKNOWN_EXPORT", r"cannot tell which export this is", "không xác định được loại tệp xuất (đặt tên theo mẫu)"),
+    ("ARCHIVE_REFUSED", r"(archives are not|archive inside|a '.*' archive|nested deeper)",
+     "tệp nén không được chấp nhận ở đây"),
+    ("UNSAFE_ENTRY", r"(outside the submission|absolute path|a link;|hard link|encrypted)",
+     "gói hồ sơ chứa mục không an toàn (đường dẫn ra ngoài, liên kết hoặc mã hóa)"),
+    ("NOT_A_ZIP", r"not a readable ZIP", "không phải tệp ZIP đọc được"),
+    ("SUBMISSION_NAME", r"(not named <unit code>|differs from the submission's name|is not a submission)",
+     "tên gói báo cáo không đúng mẫu <mã đơn vị>_<kỳ báo cáo>"),
+    ("WORKBOOK_MISSING", r"(the workbook .* is missing|second workbook)",
+     "thiếu hoặc thừa tệp Excel báo cáo trong gói"),
+    ("SUBMISSION_FIELD", r"(is missing or empty|Mã đơn vị '|Ngày gửi ')",
+     "thông tin chung của báo cáo (đơn vị, kỳ, ngày gửi) thiếu hoặc sai"),
+    ("UNREADABLE", r"(near line|within the first|after record|record \d+:|damaged)",
+     "tệp hỏng hoặc sai định dạng, không đọc được"),
+]
+
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -41,6 +74,10 @@ def view_ddl() -> str:
                       for code, pattern, _ in KINDS)
     texts = "\n".join(f"            when r.reason ~ {_literal(pattern)} then {_literal(text)}"
                       for _, pattern, text in KINDS)
+    rejection_codes = "\n".join(f"            when f.message ~ {_literal(pattern)} then {_literal(code)}"
+                                for code, pattern, _ in REJECTION_KINDS)
+    rejection_texts = "\n".join(f"            when f.message ~ {_literal(pattern)} then {_literal(text)}"
+                                for _, pattern, text in REJECTION_KINDS)
     return f"""
 -- dropped, not replaced: q.* gains a column whenever quarantine.rows does
 drop view if exists quarantine.rows_explained;
@@ -65,4 +102,16 @@ cross join lateral (
 ) as e;
 comment on view quarantine.rows_explained is
     'quarantine.rows with, reason by reason, a stable code (reason_codes) and the Vietnamese text (reasons_vi).';
+create or replace view audit.file_loads_explained as
+select f.*,
+       case when f.status <> 'rejected' then null
+{rejection_codes}
+            else 'OTHER' end as rejection_code,
+       case when f.status <> 'rejected' then null
+{rejection_texts}
+            else f.message end as rejection_vi
+from audit.file_loads f;
+comment on view audit.file_loads_explained is
+    'audit.file_loads with, for a rejected file, a stable code (rejection_code) and the Vietnamese text '
+    '(rejection_vi) of why; message keeps the English details (file, line).';
 """

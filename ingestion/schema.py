@@ -73,6 +73,11 @@ create table if not exists audit.file_loads (
 );
 create unique index if not exists file_loads_one_load_per_content
     on audit.file_loads (source, entity, file_sha256) where status = 'loaded';
+comment on table audit.file_loads is 'One row per file load and entity, rejected loads included: a file of one
+entity (a dossier export, a register) has one row; a self-report submission has one per entity it loads (its
+header, each sheet and its list of evidence files), sharing the file''s name and SHA-256, so that every raw
+row points to the audit row of its load_id and the counts balance per sheet. One row per file: group by
+file_sha256. A file rejected again for the same reason adds no row.';
 create table if not exists quarantine.rows (
     quarantine_id bigserial primary key,
     load_id bigint not null,

@@ -197,3 +197,46 @@ def test_dim_period_says_which_periods_are_complete(built):
     as_of = datetime(2025, 8, 1, 18, 0)
     assert rows == [("2025-CQ2", True, as_of, True), ("2025-CQ3", False, as_of, True),
                     ("2025-H1", True, as_of, True), ("2025-Q3", False, as_of, True), ("2025-Q4", False, as_of, True)]
+
+
+PERIOD_MARTS = ["reform_quarter", "reform_semester", "reform_annual", "reform_quarter_restated",
+                "reform_semester_restated", "reform_annual_restated", "reform_province", "dossier_by_field"]
+
+
+def test_no_data_is_null_not_zero_and_every_period_mart_says_if_complete(built):
+    """The first dossier was received on 20/12/2024 (D9): official 2024-Q4 (to 14/12/2024) and every earlier period
+    have no data, so NULL figures (they showed 0 dossiers); official 2025-Q1 (from 15/12/2024) and calendar
+    2024-CQ4 have data. Every period mart has is_complete, described, and rates have 4 decimals, points 2."""
+    for table in ("reform_quarter", "reform_quarter_restated"):
+        assert query(built, f"select period_key, received_in_period, in_progress_total, on_time_rate, docs_outgoing "
+                            f"from marts.{table} where unit_code = %s and period_key in ('2024-Q4', '2024-CQ4', "
+                            f"'2025-Q1') order by 1", [TP]) == [
+            ("2024-CQ4", 0, 0, None, None), ("2024-Q4", None, None, None, None), ("2025-Q1", 2, 1, Decimal(1), None)]
+    assert query(built, "select period_key, received_in_period, carried_over from marts.reform_province "
+                        "where period_key in ('2020-Y', '2024-Q4', '2024-CQ4') order by 1") == [
+        ("2020-Y", None, None), ("2024-CQ4", 1, 0), ("2024-Q4", None, None)]
+    assert query(built, "select count(*) filter (where received_in_period = 0), count(*) from marts.reform_annual "
+                        "where period_key < '2024'") == [(0, query(built, "select count(*) from marts.reform_annual "
+                                                                          "where period_key < '2024'")[0][0])]
+    assert query(built, "select period_key, has_dossier_data from marts.dim_period "
+                        "where period_key in ('2024-Q4', '2024-CQ4', '2025-Q1') order by 1") == [
+        ("2024-CQ4", True), ("2024-Q4", False), ("2025-Q1", True)]
+
+    for table in PERIOD_MARTS:
+        # the newest extraction is 01/08/2025 18:00: periods ending by 31/07 are complete, later ones running
+        complete = query(built, f"select is_complete, period_end < '2025-08-01', count(*) from marts.{table} "
+                                f"group by 1, 2 order by 1")
+        assert [(c, before) for c, before, _ in complete] == [(False, False), (True, True)], table
+        assert query(built, "select col_description(%s::regclass, attnum) like 'True when the data reaches past%%' "
+                            "from pg_attribute where attrelid = %s::regclass and attname = 'is_complete'",
+                     [f"marts.{table}"] * 2) == [(True,)], table
+    # what psql and a BI tool see: rates with 4 decimals, self-assessed points with 2 (they had 20 and a varying number)
+    wrong = query(built, "select table_name, column_name, numeric_scale from information_schema.columns "
+                         "where table_schema = 'marts' and data_type = 'numeric' and numeric_scale <> "
+                         "case when column_name like '%%rate' or column_name like 'avg%%' then 4 else 2 end")
+    assert wrong == []
+    assert query(built, "select count(*) from information_schema.columns where table_schema = 'marts' "
+                        "and column_name like '%%rate' and numeric_scale = 4")[0][0] == 94
+    printed = query(built, "select distinct on_time_rate::text from marts.reform_quarter "
+                           "where on_time_rate is not null")
+    assert printed and all(len(text) == 6 for (text,) in printed), printed

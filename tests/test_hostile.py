@@ -97,6 +97,12 @@ def test_every_hostile_input_gets_its_outcome(make_settings, corpus, monkeypatch
               + (f", {len(wrong)} wrong outcomes" if wrong else ""))
     assert not problems, "\n".join(problems)
     assert len(cases) >= 300
+    # every rejection has its code and a Vietnamese text for staff (audit.file_loads_explained); message keeps details
+    unexplained = query(settings, "select message from audit.file_loads_explained "
+                                  "where status = 'rejected' and (rejection_code = 'OTHER' or rejection_vi = message)")
+    assert unexplained == [], unexplained[:20]
+    assert query(settings, "select rejection_vi from audit.file_loads_explained where rejection_code = "
+                           "'HEADER_MISSING_COLUMNS' limit 1") == [("thiếu cột bắt buộc ở dòng tiêu đề",)]
 
 
 def test_every_format_character_is_in_the_scanned_planes():

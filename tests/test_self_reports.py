@@ -88,6 +88,9 @@ def test_sample_zip_every_sheet_and_file_recorded(ref_settings):
     assert query(ref_settings, "select package from raw.self_reports__packages")[0][0] == SAMPLE_ZIP.read_bytes()
     assert query(ref_settings, "select entity, rows_read from audit.file_loads order by load_id") == [
         ("submissions", 1), ("scores", 3), ("figures", 1), ("evidence_items", 3), ("evidence_files", 3)]
+    # which is what the table says of itself (it said "one row per file"), for psql's \d+ and the dbt docs
+    described = query(ref_settings, "select obj_description('audit.file_loads'::regclass, 'pg_class')")[0][0]
+    assert described.startswith("One row per file load and entity") and "one per entity it loads" in described
     again, = ingest(ref_settings, SAMPLE_ZIP)
     assert again.status == "already_loaded" and counts(ref_settings)["submissions"] == 1
 

@@ -29,13 +29,13 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro document_kpi_select(alias=none) -%}
+{% macro document_kpi_select(alias=none, only_if=none) -%}
     {%- set p = (alias ~ '.') if alias else '' -%}
     {%- for c in document_count_names() %}
-    cast({{ p }}{{ c }} as bigint) as {{ c }},
+    cast({{ known_only(p ~ c, only_if) }} as bigint) as {{ c }},
     {%- endfor %}
     {%- for r in document_rate_names() %}
-    cast({{ p }}{{ r }} as numeric) as {{ r }}{{ ',' if not loop.last }}
+    cast({{ known_only(p ~ r, only_if) }} as {{ rate_type() }}) as {{ r }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 
@@ -46,10 +46,10 @@
     cast({{ p ~ 'evidence_gap_count' if alias else 'null' }} as bigint) as evidence_gap_count,
     cast({{ p ~ 'missing_evidence' if alias else 'null' }} as boolean) as missing_evidence
     {%- if annual %},
-    {%- for c in ['par_self_score', 'par_max_score', 'par_points_at_risk', 'par_points_with_evidence',
-                  'evidence_coverage_rate'] %}
-    cast({{ p ~ c if alias else 'null' }} as numeric) as {{ c }},
+    {%- for c in ['par_self_score', 'par_max_score', 'par_points_at_risk', 'par_points_with_evidence'] %}
+    cast({{ p ~ c if alias else 'null' }} as {{ points_type() }}) as {{ c }},
     {%- endfor %}
+    cast({{ p ~ 'evidence_coverage_rate' if alias else 'null' }} as {{ rate_type() }}) as evidence_coverage_rate,
     cast({{ p ~ 'rank_in_level' if alias else 'null' }} as bigint) as rank_in_level
     {%- endif %}
 {%- endmacro %}

@@ -1,16 +1,36 @@
-{#- The dossier KPI columns of a period mart, cast to their contract types. -#}
-{% macro dossier_kpi_select(alias=none) -%}
+{#- The dossier KPI columns of a period mart, cast to their contract types; with a condition, NULL where it
+    is false (a period before the first loaded dossier: no data is not zero dossiers). -#}
+{% macro dossier_kpi_select(alias=none, only_if=none) -%}
     {%- set p = (alias ~ '.') if alias else '' -%}
     {%- for c in dossier_count_names() %}
-    cast({{ p }}{{ c }} as bigint) as {{ c }},
+    cast({{ known_only(p ~ c, only_if) }} as bigint) as {{ c }},
     {%- endfor %}
     {%- for r in dossier_rate_names() %}
-    cast({{ p }}{{ r }} as numeric) as {{ r }}{{ ',' if not loop.last }}
+    cast({{ known_only(p ~ r, only_if) }} as {{ rate_type() }}) as {{ r }}{{ ',' if not loop.last }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- An expression, or NULL where a condition is not true. -#}
+{% macro known_only(expression, only_if=none) -%}
+    {%- if only_if %}case when {{ only_if }} then {{ expression }} end{% else %}{{ expression }}{% endif -%}
+{%- endmacro %}
+
+{#- The columns every period mart ends with: freshness and whether the period is complete. -#}
+{% macro period_freshness_select(alias=none, documents=true) -%}
+    {%- set p = (alias ~ '.') if alias else '' -%}
+    cast({{ p }}data_as_of as timestamp) as data_as_of,
+    {%- if documents %}
+    cast({{ p }}documents_as_of as timestamp) as documents_as_of,
+    {%- endif %}
+    cast({{ period_is_complete(p ~ 'data_as_of', p ~ 'period_end') }} as boolean) as is_complete
 {%- endmacro %}
 
 {#- An as-was period mart: one row per period of the given type x unit. -#}
 {% macro reform_period_mart(period_type) -%}
+with coverage as (
+    {{ data_coverage() }}
+)
+
 select
     cast(a.period_key as text) as period_key,
     cast(a.calendar as text) as calendar,
@@ -20,12 +40,12 @@ select
     cast(a.unit_name as text) as unit_name,
     cast(a.unit_level as text) as unit_level,
     cast(a.current_unit_code as text) as current_unit_code,
-    {{ dossier_kpi_select('a') }},
-    {{ document_kpi_select('a') }},
+    {{ dossier_kpi_select('a', only_if='a.period_end >= coverage.dossiers_from') }},
+    {{ document_kpi_select('a', only_if='a.period_end >= coverage.documents_from') }},
     {{ self_report_select('s', annual=period_type == 'year') }},
-    cast(a.data_as_of as timestamp) as data_as_of,
-    cast(a.documents_as_of as timestamp) as documents_as_of
+    {{ period_freshness_select('a') }}
 from {{ ref('int_unit_periods_aggregated') }} as a
+cross join coverage
 -- self-report columns only on official-calendar rows (int_unit_periods_self_reported has no others)
 left join {{ ref('int_unit_periods_self_reported') }} as s
     on
@@ -75,6 +95,10 @@ rated as (
         {{ document_rate_columns('summed') }}
     from summed
     left join latest_versions on summed.current_unit_code = latest_versions.unit_code
+),
+
+coverage as (
+    {{ data_coverage() }}
 )
 
 select
@@ -86,11 +110,11 @@ select
     cast(unit_name as text) as unit_name,
     cast(unit_level as text) as unit_level,
     cast(current_unit_code as text) as current_unit_code,
-    {{ dossier_kpi_select() }},
-    {{ document_kpi_select() }},
+    {{ dossier_kpi_select(only_if='period_end >= coverage.dossiers_from') }},
+    {{ document_kpi_select(only_if='period_end >= coverage.documents_from') }},
     -- self-report columns are NULL in restated marts (domain.md §5)
     {{ self_report_select(none, annual=period_type == 'year') }},
-    cast(data_as_of as timestamp) as data_as_of,
-    cast(documents_as_of as timestamp) as documents_as_of
+    {{ period_freshness_select() }}
 from rated
+cross join coverage
 {%- endmacro %}

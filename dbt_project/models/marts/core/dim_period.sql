@@ -3,6 +3,10 @@
 with freshness as (
     select max(data_as_of) as data_as_of
     from {{ ref('int_periods_evaluated') }}
+),
+
+coverage as (
+    {{ data_coverage() }}
 )
 
 select
@@ -19,6 +23,9 @@ select
     cast(periods.start_date as date) as period_start,
     cast(periods.end_date as date) as period_end,
     cast(freshness.data_as_of as timestamp) as data_as_of,
-    cast(freshness.data_as_of >= periods.end_date + interval '23:59:59' as boolean) as is_complete
+    cast({{ period_is_complete('freshness.data_as_of', 'periods.end_date') }} as boolean) as is_complete,
+    -- a period that ends before the first loaded dossier has no data: its mart figures are NULL, not 0
+    cast(coalesce(periods.end_date >= coverage.dossiers_from, false) as boolean) as has_dossier_data
 from {{ ref('int_periods_generated') }} as periods
 cross join freshness
+cross join coverage

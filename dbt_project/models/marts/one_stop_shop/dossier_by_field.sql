@@ -12,5 +12,5 @@ select
     cast(field_code as text) as field_code,
     cast(field_name as text) as field_name,
     {{ dossier_kpi_select() }},
-    cast(data_as_of as timestamp) as data_as_of
+    {{ period_freshness_select(documents=false) }}
 from {{ ref('int_unit_field_periods_aggregated') }}

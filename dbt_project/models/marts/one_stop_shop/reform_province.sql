@@ -1,5 +1,5 @@
 -- Province-wide figures per period: as-was rows summed (run-off rows included), rates
--- recomputed from the sums.
+-- recomputed from the sums. Periods that end before a source's first loaded day have NULL figures of it.
 with as_was as (
     select * from {{ ref('int_unit_periods_aggregated') }}
 ),
@@ -35,16 +35,22 @@ rated as (
         {{ document_rate_columns('summed') }}
     from periods
     left join summed on periods.period_key = summed.period_key
+),
+
+coverage as (
+    {{ data_coverage() }}
 )
 
 select
-    cast(period_key as text) as period_key,
-    cast(calendar as text) as calendar,
-    cast(period_type as text) as period_type,
-    cast(start_date as date) as period_start,
-    cast(end_date as date) as period_end,
-    {{ dossier_kpi_select() }},
-    {{ document_kpi_select() }},
-    cast(data_as_of as timestamp) as data_as_of,
-    cast(documents_as_of as timestamp) as documents_as_of
+    cast(rated.period_key as text) as period_key,
+    cast(rated.calendar as text) as calendar,
+    cast(rated.period_type as text) as period_type,
+    cast(rated.start_date as date) as period_start,
+    cast(rated.end_date as date) as period_end,
+    {{ dossier_kpi_select('rated', only_if='rated.end_date >= coverage.dossiers_from') }},
+    {{ document_kpi_select('rated', only_if='rated.end_date >= coverage.documents_from') }},
+    cast(rated.data_as_of as timestamp) as data_as_of,
+    cast(rated.documents_as_of as timestamp) as documents_as_of,
+    cast({{ period_is_complete('rated.data_as_of', 'rated.end_date') }} as boolean) as is_complete
 from rated
+cross join coverage

@@ -6,8 +6,8 @@ select
     cast(unit_level as text) as unit_level,
     cast(area_code as text) as area_code,
     cast(area_name as text) as area_name,
-    cast(max_points as numeric) as max_points,
-    cast(self_score as numeric) as self_score,
-    cast(points_at_risk as numeric) as points_at_risk,
-    cast(self_score - points_at_risk as numeric) as points_with_evidence
+    cast(max_points as {{ points_type() }}) as max_points,
+    cast(self_score as {{ points_type() }}) as self_score,
+    cast(points_at_risk as {{ points_type() }}) as points_at_risk,
+    cast(self_score - points_at_risk as {{ points_type() }}) as points_with_evidence
 from {{ ref('int_unit_scores_assessed') }}
