@@ -76,8 +76,8 @@ def test_bi_reads_marts_only_after_a_build_with_its_password(built, monkeypatch)
             "select a.attname, d.description from pg_attribute a join pg_description d "
             "on d.objoid = a.attrelid and d.classoid = 'pg_class'::regclass and d.objsubid = a.attnum "
             "where a.attrelid = 'marts.reform_quarter'::regclass").fetchall())
-        assert described["late_total"] == ("resolved_late + in_progress_overdue. NULL for a unit without procedures or a period "
-                                         "before the first loaded dossier.")
+        assert described["late_total"] == ("resolved_late + in_progress_overdue. NULL for a unit without procedures "
+                                         "or a period before the first loaded dossier.")
         assert bi.execute("select obj_description('marts.evidence_gaps'::regclass, 'pg_class')").fetchone()[0]
         undescribed = bi.execute(
             "select c.relname || '.' || a.attname from pg_attribute a join pg_class c on c.oid = a.attrelid "
