@@ -112,7 +112,7 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
                                       "where s.model = l.model) group by model"))
     all_loads = query(incremental, "select count(*) from audit.file_loads where source = 'one_stop_shop'")[0][0]
     assert 0 < claimed["int_dossiers_deduplicated"] < all_loads  # not every load again
-    assert claimed["int_unit_field_periods_counted"] == claimed["int_dossiers_classified"]
+    assert claimed["int_unit_procedure_periods_counted"] == claimed["int_dossiers_classified"]
 
     # a unit merged in the reference data: the models that depend on it build over everything again
     incremental = dataclasses.replace(incremental, reference_dir=merged_reference)

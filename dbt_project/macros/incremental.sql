@@ -151,7 +151,7 @@
     where {{ claimed_loads_only(true, 'new_versions.load_id') }}
 {%- endmacro %}
 
-{#- The periods int_unit_field_periods_counted counts again, as a list (constants plan better than a join). -#}
+{#- The periods int_unit_procedure_periods_counted counts again, as a list (constants plan better than a join). -#}
 {% macro affected_period_keys() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set result = run_query('select period_key from ' ~ ref('int_dossier_periods_affected') ~ ' order by 1') -%}

@@ -2,8 +2,8 @@
 -- Province-wide late dossiers by field and by procedure (the report's explanations): every counted
 -- (period, dossier) sits with one field and one procedure, so the rows of a period sum to reform_province
 -- (late, late without an apology letter, handled), their late shares sum to 1, and no (period, procedure)
--- repeats or lacks its code. The procedure view counts dossiers afresh, so the check takes the periods this
--- build counted again (int_dossier_periods_affected: every period on a build over everything), not all.
+-- repeats or lacks its code. Only the periods this build counted again can have changed
+-- (int_dossier_periods_affected: every period on a build over everything), so only they are checked.
 -- depends_on: {{ ref('int_dossier_periods_affected') }}
 {%- set periods = affected_period_keys() %}
 

@@ -1,15 +1,15 @@
 -- sqlfluff:indentation:template_blocks_indent:false
--- The periods whose dossier counts int_unit_field_periods_counted must redo in this build: every started
+-- The periods whose dossier counts int_unit_procedure_periods_counted must redo in this build: every started
 -- period when that model builds over everything; otherwise the periods whose evaluation time may have
 -- moved (not ended by the data's time at the last count, or started since) and the periods that a
 -- changed dossier enters or leaves (its span now or before the change overlaps the period).
 -- depends_on: {{ ref('int_dossiers_classified') }}
-{%- set counted = incremental_state('int_unit_field_periods_counted') %}
+{%- set counted = incremental_state('int_unit_procedure_periods_counted') %}
 {#- classified's previous_* columns describe the dossiers as counted only if the counts have seen exactly the
     loads classified had seen before its current batch -#}
 {%- set everything = counted is none or counted.data_as_of is none
     or counted.inputs_fingerprint != inputs_fingerprint()
-    or not processed_same_loads('int_unit_field_periods_counted', 'int_dossiers_classified') %}
+    or not processed_same_loads('int_unit_procedure_periods_counted', 'int_dossiers_classified') %}
 
 with periods as (
     select * from {{ ref('int_periods_evaluated') }}

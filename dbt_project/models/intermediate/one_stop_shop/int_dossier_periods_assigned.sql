@@ -1,7 +1,7 @@
 -- As-was unit of each (period, dossier): the dossier's own unit if it existed during the
 -- period, else the first unit along its successor chain that did; if none did, the chain's
 -- last unit (which then gets a run-off row).
--- A view: int_unit_field_periods_counted reads it for the periods a build must count again, so the
+-- A view: int_unit_procedure_periods_counted reads it for the periods a build must count again, so the
 -- (period x dossier) rows, many times the dossiers, are never stored.
 {{ config(materialized='view') }}
 
@@ -53,6 +53,8 @@ select
     flagged.dossier_unit_code,
     flagged.field_code,
     flagged.field_name,
+    flagged.procedure_code,
+    flagged.procedure_name,
     flagged.channel,
     flagged.service_level,
     flagged.received_at,

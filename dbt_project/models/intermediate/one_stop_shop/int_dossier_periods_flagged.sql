@@ -1,7 +1,7 @@
 -- One row per (period, counted dossier) that has any figure in the period, with its flags.
 -- start = period start 00:00:00, eval = the period's evaluation time. With these definitions
 -- received_in_period + carried_over = resolved + in_progress holds exactly.
--- A view: int_unit_field_periods_counted reads it for the periods a build must count again, so the
+-- A view: int_unit_procedure_periods_counted reads it for the periods a build must count again, so the
 -- (period x dossier) rows, many times the dossiers, are never stored.
 {{ config(materialized='view') }}
 
@@ -43,6 +43,8 @@ select
     unit_code as dossier_unit_code,
     field_code,
     field_name,
+    procedure_code,
+    procedure_name,
     channel,
     service_level,
     received_at,

@@ -4,7 +4,14 @@ with listed as (
 ),
 
 counts as (
-    select * from {{ ref('int_unit_field_periods_counted') }}
+    select
+        period_key,
+        unit_code,
+        field_code,
+        max(field_name) as field_name,
+        {{ dossier_count_sums() }}
+    from {{ ref('int_unit_procedure_periods_counted') }}
+    group by period_key, unit_code, field_code
 ),
 
 joined as (

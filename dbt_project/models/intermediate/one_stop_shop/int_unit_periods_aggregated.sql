@@ -10,7 +10,7 @@ counts as (
         period_key,
         unit_code,
         {{ dossier_count_sums() }}
-    from {{ ref('int_unit_field_periods_counted') }}
+    from {{ ref('int_unit_procedure_periods_counted') }}
     group by period_key, unit_code
 ),
 

@@ -18,7 +18,7 @@ unit_periods as (
         counted.period_key,
         counted.unit_code,
         false as existed_in_period
-    from {{ ref('int_unit_field_periods_counted') }} as counted
+    from {{ ref('int_unit_procedure_periods_counted') }} as counted
     where not exists (
         select 1
         from {{ ref('int_unit_periods_existing') }} as known

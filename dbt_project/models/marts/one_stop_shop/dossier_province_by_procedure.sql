@@ -1,22 +1,11 @@
--- Dossier KPIs per period x procedure (thủ tục hành chính), province-wide, counted from the same
--- (period, dossier) rows and as-was units as the unit marts: a dossier counts where its as-was unit
--- handles procedures, so the procedures of a period sum to reform_province. With each procedure's late
--- dossiers as a share of its own work and of the province's late dossiers.
--- A view, not a table: procedure grain cannot be summed from the counted (period, unit, field) table, and
--- counting every period's dossiers again would cost every daily build what the incremental path saves.
--- A query for some periods (where period_key = …) counts only those periods' dossiers.
+-- Dossier KPIs per period x procedure (thủ tục hành chính), province-wide: the sums of the counted
+-- (period, as-was unit, field, procedure) rows of the units that handle procedures, as in the unit marts,
+-- so the procedures of a period sum to reform_province. With each procedure's late dossiers as a share
+-- of its own work and of the province's late dossiers. A view over counts the build has already made.
 {{ config(materialized='view') }}
 
-with assigned as (
-    select * from {{ ref('int_dossier_periods_assigned') }}
-),
-
-listed as (
+with listed as (
     select * from {{ ref('int_unit_periods_listed') }}
-),
-
-dossiers as (
-    select * from {{ ref('int_dossiers_classified') }}
 ),
 
 periods as (
@@ -34,21 +23,20 @@ fields as (
 -- per (period, procedure, as-was unit) first, so that the units with late dossiers can be counted
 by_unit as (
     select
-        a.period_key,
-        dossiers.procedure_code,
-        a.unit_code,
-        max(dossiers.procedure_name) as procedure_name,
-        min(a.field_code) as field_code,
-        {{ dossier_count_aggregates('a') }}
-    from assigned as a
+        c.period_key,
+        c.procedure_code,
+        c.unit_code,
+        max(c.procedure_name) as procedure_name,
+        min(c.field_code) as field_code,
+        {{ dossier_count_sums('c') }}
+    from {{ ref('int_unit_procedure_periods_counted') }} as c
     inner join listed
         on
-            a.period_key = listed.period_key
-            and a.unit_code = listed.unit_code
-    inner join dossiers on a.dossier_code = dossiers.dossier_code
+            c.period_key = listed.period_key
+            and c.unit_code = listed.unit_code
     -- units without procedures have no dossier figures (domain.md §1)
     where listed.has_procedures
-    group by a.period_key, dossiers.procedure_code, a.unit_code
+    group by c.period_key, c.procedure_code, c.unit_code
 ),
 
 counted as (
