@@ -418,8 +418,9 @@ def dbt_results_summary(results: list[dict]) -> dict:
         counts[key] = counts.get(key, 0) + 1
     models = {r["name"]: {"status": r["status"], "seconds": r["seconds"], "rows": r["rows"]}
               for r in results if r["resource_type"] in ("model", "snapshot", "seed")}
+    # an exposure (a dashboard, the report) is only declared: dbt lists it as no-op, which is not a problem
     problems = [f"{r['resource_type']} {r['name']}: {r['status']}" + (f" ({r['rows']} row(s))" if r["rows"] else "")
-                for r in results if r["status"] not in ("success", "pass")]
+                for r in results if r["status"] not in ("success", "pass", "no-op")]
     return {"counts": dict(sorted(counts.items())), "models": models, "problems": problems,
             "seconds": round(sum(r["seconds"] for r in results), 1)}
 
