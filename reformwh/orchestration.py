@@ -398,7 +398,8 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
                 raise AirflowSkipException("no file rejected")
             context = get_current_context()
             for r in summary["rejected"]:
-                log.warning("REJECTED %s -> %s: %s", r["file"], r.get("moved_to"), r["message"])
+                log.warning("REJECTED %s: %s (moved to %s)", r["file"], _reason(r["file"], r["message"]),
+                            r.get("moved_to"))
             notify_rejections(source, summary["rejected"], dag_id=dag_id, run_id=context["run_id"])
 
         summary = ingest()
