@@ -266,6 +266,21 @@ def new_landing_files(folder: Path, settle: float = 60.0) -> list[str]:
     return fresh
 
 
+def mark_landing_files_seen(folder: Path) -> list[str]:
+    """Mark the files waiting in a landing folder as seen by the watch (new_landing_files), so they do not fire
+    it: for files that a scheduled run takes anyway, such as the samples `reformwh airflow` writes before the
+    ingestion DAGs' first run."""
+    names = [p.name for p in _waiting_files(folder)]
+    if names:
+        marker = folder / ".watched"
+        try:
+            seen = set(json.loads(marker.read_text()))
+        except (OSError, ValueError):
+            seen = set()
+        marker.write_text(json.dumps(sorted(seen | set(names)), ensure_ascii=False))
+    return names
+
+
 def settle_files(settings: Settings, source: str, results, day: date | None = None) -> dict:
     """Move each ingested file to processed/<day>/ or rejected/<day>/ (with its reason) and sum up the run."""
     from ingestion.readers import shown
