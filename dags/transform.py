@@ -14,7 +14,8 @@ from airflow.sdk import Asset, dag, get_current_context, task
 
 from reformwh import orchestration
 
-log = logging.getLogger(__name__)
+# a plain name in the task log (a DAG file's own module name is a generated one)
+log = logging.getLogger("reformwh.transform")
 MARTS = Asset(orchestration.MARTS_ASSET_URI)
 
 

@@ -106,16 +106,20 @@ def report_status_rules(table: str) -> list[RowRule]:
 
 
 def province_carry_over() -> RowRule:
-    """domain.md §3: province-wide, P's in_progress_total is the next period's carried_over where P has ended."""
+    """domain.md §3: province-wide, P's in_progress_total is the next period's carried_over where P has ended —
+    and has data: a period that ends before the first loaded dossier has NULL figures (dim_period.has_dossier_data),
+    nothing to carry over."""
     return RowRule(
         "in_progress_total of an ended period = carried_over of the next period",
         "",
         needs=("period_key", "in_progress_total", "carried_over", "period_end", "data_as_of"),
         query=(
             "select p.period_key, p.in_progress_total, nxt.period_key as next_period_key, nxt.carried_over "
-            "from {batch} as p join marts.dim_period as d on p.period_key = d.previous_period_key "
+            "from {batch} as p join marts.dim_period as own on p.period_key = own.period_key "
+            "join marts.dim_period as d on p.period_key = d.previous_period_key "
             "join marts.reform_province as nxt on d.period_key = nxt.period_key "
-            "where p.period_end < p.data_as_of::date and p.in_progress_total is distinct from nxt.carried_over"
+            "where p.period_end < p.data_as_of::date and own.has_dossier_data "
+            "and p.in_progress_total is distinct from nxt.carried_over"
         ),
     )
 

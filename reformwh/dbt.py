@@ -52,6 +52,8 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_resul
 
 def _node_result(node) -> dict:
     rows = (node.adapter_response or {}).get("rows_affected")
+    if rows is not None and rows < 0:  # psycopg's -1: no row count (a view, a DDL statement)
+        rows = None
     return {"name": node.node.name, "resource_type": str(node.node.resource_type), "status": str(node.status),
             "seconds": round(node.execution_time or 0.0, 2),
             "rows": node.failures if node.failures is not None else rows}

@@ -108,12 +108,17 @@ def prepare_metadata(airflow: Path, env: dict[str, str], log) -> None:
 
 def _write_samples(settings: Settings, scale: float) -> int:
     """Sample exports into the landing folders, unless files are waiting or were processed there already."""
+    from reformwh.orchestration import all_sources, mark_landing_files_seen
     from reformwh.sample import write_samples
 
     folder = settings.landing_dir / "one_stop_shop"
     if folder.exists() and any(folder.iterdir()):
         return 0
-    return len(write_samples(settings.landing_dir, scale=scale, reference_dir=settings.reference_dir))
+    written = len(write_samples(settings.landing_dir, scale=scale, reference_dir=settings.reference_dir))
+    # the ingestion DAGs' first, immediate runs load them: the landing watch need not start a second, empty run
+    for source in all_sources():
+        mark_landing_files_seen(settings.landing_dir / source)
+    return written
 
 
 def _wait_for_api(port: int, process: subprocess.Popen, timeout: float = START_TIMEOUT,

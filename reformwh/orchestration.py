@@ -266,6 +266,21 @@ def new_landing_files(folder: Path, settle: float = 60.0) -> list[str]:
     return fresh
 
 
+def mark_landing_files_seen(folder: Path) -> list[str]:
+    """Mark the files waiting in a landing folder as seen by the watch (new_landing_files), so they do not fire
+    it: for files that a scheduled run takes anyway, such as the samples `reformwh airflow` writes before the
+    ingestion DAGs' first run."""
+    names = [p.name for p in _waiting_files(folder)]
+    if names:
+        marker = folder / ".watched"
+        try:
+            seen = set(json.loads(marker.read_text()))
+        except (OSError, ValueError):
+            seen = set()
+        marker.write_text(json.dumps(sorted(seen | set(names)), ensure_ascii=False))
+    return names
+
+
 def settle_files(settings: Settings, source: str, results, day: date | None = None) -> dict:
     """Move each ingested file to processed/<day>/ or rejected/<day>/ (with its reason) and sum up the run."""
     from ingestion.readers import shown
@@ -398,7 +413,8 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
                 raise AirflowSkipException("no file rejected")
             context = get_current_context()
             for r in summary["rejected"]:
-                log.warning("REJECTED %s -> %s: %s", r["file"], r.get("moved_to"), r["message"])
+                log.warning("REJECTED %s: %s (moved to %s)", r["file"], _reason(r["file"], r["message"]),
+                            r.get("moved_to"))
             notify_rejections(source, summary["rejected"], dag_id=dag_id, run_id=context["run_id"])
 
         summary = ingest()
@@ -418,8 +434,9 @@ def dbt_results_summary(results: list[dict]) -> dict:
         counts[key] = counts.get(key, 0) + 1
     models = {r["name"]: {"status": r["status"], "seconds": r["seconds"], "rows": r["rows"]}
               for r in results if r["resource_type"] in ("model", "snapshot", "seed")}
+    # an exposure (a dashboard, the report) is only declared: dbt lists it as no-op, which is not a problem
     problems = [f"{r['resource_type']} {r['name']}: {r['status']}" + (f" ({r['rows']} row(s))" if r["rows"] else "")
-                for r in results if r["status"] not in ("success", "pass")]
+                for r in results if r["status"] not in ("success", "pass", "no-op")]
     return {"counts": dict(sorted(counts.items())), "models": models, "problems": problems,
             "seconds": round(sum(r["seconds"] for r in results), 1)}
 

@@ -344,7 +344,7 @@ def test_the_landing_watch_fires_once_per_new_settled_file(tmp_path):
     import os
     import time
 
-    from reformwh.orchestration import new_landing_files
+    from reformwh.orchestration import mark_landing_files_seen, new_landing_files
     from reformwh.triggers import LandingTrigger
 
     folder = tmp_path / "one_stop_shop"
@@ -372,3 +372,12 @@ def test_the_landing_watch_fires_once_per_new_settled_file(tmp_path):
             return event.payload
 
     assert asyncio.run(first_event()) == {"folder": str(folder), "files": ["ho_so_20251221.csv"]}
+
+    # files a scheduled run takes anyway (the samples `reformwh airflow` writes) are marked seen: no event
+    fresh.unlink()
+    assert new_landing_files(folder, settle=0) == []
+    (folder / "ho_so_20251222.csv").write_text("z")
+    assert mark_landing_files_seen(folder) == ["ho_so_20251222.csv"]
+    assert new_landing_files(folder, settle=0) == []
+    (folder / "ho_so_20251223.csv").write_text("w")  # a later delivery still fires
+    assert new_landing_files(folder, settle=0) == ["ho_so_20251223.csv"]
