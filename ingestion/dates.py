@@ -39,6 +39,11 @@ class Form:
     day_at: int  # where the two digits of the day are
     has_time: bool
 
+    @property
+    def width(self) -> int:
+        """The length of its values: each field is two digits, as its directive is two characters; %Y is four."""
+        return len(self.strptime) + 2 * self.strptime.count("%Y")
+
 
 ARROW_FORMS = [
     Form(r"\d\d/\d\d/\d{4} \d\d:[0-5]\d:[0-5]\d", "%d/%m/%Y %H:%M:%S", 0, True),
@@ -53,14 +58,14 @@ ARROW_FORMS = [
 def arrow_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
     """Timestamps of the values in one of ARROW_FORMS with a real date and time, else null."""
     parsed = pa.nulls(len(column), TIMESTAMP)
-    empty = column.null_count + (pc.sum(pc.equal(pc.utf8_length(column), 0)).as_py() or 0)
+    lengths = pc.utf8_length(column)
+    empty = column.null_count + (pc.sum(pc.equal(lengths, 0)).as_py() or 0)
     for form in ARROW_FORMS:
         if parsed.null_count == empty:  # the usual case: a column is written in one form
             break
-        candidates = pc.and_kleene(pc.is_null(parsed), pc.match_substring_regex(column, f"^{form.shape}$"))
-        if not pc.any(candidates).as_py():
+        if not pc.any(pc.equal(lengths, form.width)).as_py():  # cheaper than the regular expression
             continue
-        shaped = pc.if_else(candidates, column, None)
+        shaped = pc.if_else(pc.match_substring_regex(column, f"^{form.shape}$"), column, None)
         values = pc.strptime(shaped, form.strptime, "us", error_is_null=True)
         day = pc.cast(pc.utf8_slice_codeunits(shaped, form.day_at, form.day_at + 2), pa.int64())
         real = pc.and_(pc.equal(pc.day(values), day), pc.greater_equal(values, _FIRST_DAY))
