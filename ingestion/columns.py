@@ -1,11 +1,13 @@
-"""NumPy views of Arrow string columns, for the few steps that work on the bytes of every value (fixed-width
-timestamps, cleaning, the binary COPY encoder, key hashes): one vectorised pass instead of a chain of string
-kernels; and the calendar arithmetic of the timestamps."""
+"""Helpers on Arrow string columns: NumPy views of their bytes, for the few steps that work on the bytes of every
+value (cleaning, key hashes), and the parsing of each distinct value once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -16,19 +18,24 @@ def string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8))
 
 
-def fixed_width_chars(column: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
-    """The bytes of the given rows (in order, each exactly `width` long) as an (len(rows), width) array; a view
-    of the column's data when the other rows are empty (the usual case: a column written in one form)."""
-    offsets, data = string_buffers(column)
-    if offsets[-1] - offsets[0] == width * len(rows):  # the rows' bytes are all the bytes there are
-        return data[offsets[0]:offsets[-1]].reshape(len(rows), width)
-    return data[offsets[:-1][rows, None] + np.arange(width)]
-
-
-def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's algorithm)."""
-    year = year - (month <= 2)
-    era = np.floor_divide(year, 400)
-    year_of_era = year - era * 400
-    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    return era * 146097 + year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year - 719468
+def parse_each_distinct(column: pa.Array, parse: Callable[[str], object], arrow_type: pa.DataType
+                        ) -> tuple[pa.Array, pa.Array]:
+    """Parse each distinct value once (exports repeat dates, codes and statuses endlessly); returns (values, error
+    messages) aligned to the column, both null where the text is empty. `parse` raises ValueError with a reason."""
+    encoded = pc.dictionary_encode(column)
+    values, errors = [], []
+    for text in encoded.dictionary.to_pylist():
+        if text == "":
+            values.append(None)
+            errors.append(None)
+            continue
+        try:
+            values.append(parse(text))
+            errors.append(None)
+        except ValueError as exc:
+            values.append(None)
+            errors.append(str(exc))
+    indices = encoded.indices
+    if not any(errors):
+        return pa.array(values, arrow_type).take(indices), pa.nulls(len(column), pa.string())
+    return pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices)

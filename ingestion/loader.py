@@ -44,6 +44,7 @@ from ingestion.contracts import (
     SUBMISSIONS,
     Contract,
 )
+from ingestion.dates import extraction_time
 from ingestion.parsing import PARSERS
 from ingestion.readers import (
     Batch,
@@ -65,7 +66,6 @@ from ingestion.validation import BatchValidator, Context
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # The reason of rows whose key repeats in their file: a fault of the file, which re-processing cannot fix.
 DUPLICATE_IN_FILE = "appears more than once in the file with different content"
-_EXTRACTION_IN_NAME = re.compile(r"_(\d{8})(?:T(\d{6}))?$")
 
 
 @dataclass
@@ -242,22 +242,6 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
     finally:
         stop.set()
         helper.join()
-
-
-def extraction_time(path: Path) -> tuple[str | None, str]:
-    """`…_YYYYMMDD.ext` (end of that day) or `…_YYYYMMDDTHHMMSS.ext`; None when the name carries none."""
-    m = _EXTRACTION_IN_NAME.search(path.stem)
-    if not m:
-        return None, "load time"
-    day, clock = m.groups()
-    try:
-        if clock:
-            value = datetime.strptime(day + clock, "%Y%m%d%H%M%S")
-        else:
-            value = datetime.strptime(day, "%Y%m%d").replace(hour=23, minute=59, second=59)
-    except ValueError:
-        return None, "load time"
-    return value.strftime("%Y-%m-%d %H:%M:%S"), "file name"
 
 
 def file_sha256(path: Path) -> tuple[str, int]:

@@ -1,72 +1,15 @@
-"""Value parsers of the input contract (spec/sources.md): day-first dates, codes, yes/no, amounts.
+"""Value parsers of the input contract (spec/sources.md): codes, yes/no, amounts, numbers; dates are
+ingestion/dates.py's.
 
 Each parser takes a stripped NFC string (never empty: empty means NULL and is handled by the caller)
-and returns the value to store, or raises ValueError with a short reason. Exports repeat the same
-values millions of times, so the parsers are memoised per process.
+and returns the value to store, or raises ValueError with a short reason.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from functools import lru_cache
 
-# re.ASCII: \d is 0-9 only. Fullwidth or Arabic-Indic digits are not what an export writes; Python's int()
-# would read them, and a look-alike must not load as a date or a count.
-_DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?", re.ASCII)
-_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})", re.ASCII)
-_PORTAL_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
-
-
-@lru_cache(maxsize=1 << 18)
-def parse_timestamp(text: str) -> tuple[str, bool]:
-    """Returns (ISO 'YYYY-MM-DD HH:MM:SS' for a time given, 'YYYY-MM-DD' for a date alone, has_time)."""
-    m = _DAY_FIRST.fullmatch(text)
-    if m:
-        day, month, year, hour, minute, second = m.groups()
-    else:
-        m = _ISO.fullmatch(text) or _PORTAL.fullmatch(text) or _PORTAL_DATE.fullmatch(text)
-        if not m:
-            raise ValueError("is not a date in an accepted form (dd/mm/yyyy [HH:MM[:SS]], ISO, yyyyMMddHHmmss)")
-        groups = m.groups() + (None,) * (6 - len(m.groups()))
-        year, month, day, hour, minute, second = groups
-    try:
-        if hour is None:
-            return date(int(year), int(month), int(day)).isoformat(), False
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
-    except ValueError as exc:
-        raise ValueError(f"is not a valid date ({exc})") from None
-    return value.strftime("%Y-%m-%d %H:%M:%S"), True
-
-
-def receipt_time(text: str) -> str:
-    iso, has_time = parse_timestamp(text)
-    return iso if has_time else iso + " 00:00:00"
-
-
-def event_time(text: str) -> str:
-    iso, has_time = parse_timestamp(text)
-    return iso if has_time else iso + " 23:59:59"
-
-
-def plain_date(text: str) -> str:
-    return parse_timestamp(text)[0][:10]
-
-
-EXCEL_LAST_SERIAL = 2958465  # 31/12/9999, the last day Excel has
-
-
-def excel_serial_to_iso(serial: float) -> str:
-    """An Excel serial date (1900 date system) as the ISO text the parsers accept; a number that is no date
-    Excel can hold stays as it is (and fails the date check)."""
-    if not 0 <= serial < EXCEL_LAST_SERIAL + 1:
-        return str(serial)
-    value = datetime(1899, 12, 30) + timedelta(days=float(serial))
-    value = value.replace(microsecond=0) + timedelta(seconds=round(value.microsecond / 1e6))
-    if value.hour == value.minute == value.second == 0:
-        return value.date().isoformat()
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+from ingestion.dates import event_time, plain_date, receipt_time
 
 
 def _label_parser(name: str, labels: dict[str, object]):
@@ -116,6 +59,8 @@ document_form = _label_parser(
     "form (Hình thức)", {"Điện tử": "electronic", "Giấy": "paper", "Điện tử và giấy": "electronic_and_paper"}
 )
 
+# re.ASCII: \d is 0-9 only. Python's int() would read fullwidth or Arabic-Indic digits, and a look-alike must
+# not load as an amount or a count.
 _AMOUNT = re.compile(r"\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+", re.ASCII)
 MAX_AMOUNT = 2**63 - 1  # bigint
 MAX_COUNT = 2**31 - 1  # integer

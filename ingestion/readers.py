@@ -19,7 +19,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 
 from ingestion.columns import string_buffers
 from ingestion.contracts import Contract
+from ingestion.dates import DATE_KINDS, cell_text, excel_serial_to_iso
 from ingestion.nfc import NFC_SUSPECTS, may_need_nfc
-from ingestion.parsing import excel_serial_to_iso
 
 HEADER_SEARCH_ROWS = 20
 TOTAL_ROW_LABELS = {"tổng cộng", "tổng số", "cộng", "tổng"}
@@ -564,12 +564,8 @@ def _rows(rows, columns, extras, header_map, layout, place_of, name):
 def _cell_text(value, is_date: bool) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        if value.hour == value.minute == value.second == 0:
-            return value.date().isoformat()
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, date):  # and datetime
+        return cell_text(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -667,9 +663,8 @@ def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
     layout.header_line = header_index + 1
     columns, extras = header_map.resolve(head_text[header_index], f"{shown(path)}: {sheet}, row {header_index + 1}")
     layout.extra_columns = [name for _, name in extras]
-    date_kinds = {"receipt_time", "event_time", "date"}
     date_columns = {c for c, f in zip(columns, header_map.contract.fields, strict=True)
-                    if c is not None and f.kind in date_kinds}
+                    if c is not None and f.kind in DATE_KINDS}
     counter = {"row": header_index + 1}
 
     def text_rows():

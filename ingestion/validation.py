@@ -1,9 +1,9 @@
 """Validation of a batch of records: parse every value and apply the row rules of spec/sources.md §5.
 
-Column-wise, so a million-row export validates at COPY speed: each distinct value is parsed once (exports
-repeat dates, codes and statuses endlessly) and the row rules are vectorised comparisons. The result is,
-per row, either the parsed values to load or the reasons to quarantine it. First loads and the
-re-processing of quarantined rows go through this same code.
+Column-wise, so a million-row export validates at COPY speed: dates are parsed by Arrow (ingestion/dates.py),
+other values once per distinct value (exports repeat codes and statuses endlessly), and the row rules are
+vectorised comparisons. The result is, per row, either the parsed values to load or the reasons to quarantine
+it. First loads and the re-processing of quarantined rows go through this same code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.columns import days_from_civil, fixed_width_chars, string_buffers
+from ingestion.columns import parse_each_distinct, string_buffers
 from ingestion.contracts import (
     DOCUMENTS,
     DOSSIERS,
@@ -31,11 +31,13 @@ from ingestion.contracts import (
     TASKS,
     Contract,
 )
+from ingestion.dates import DATE_KINDS, TIMESTAMP, has_time
+from ingestion.dates import parse_column as parse_dates
 from ingestion.parsing import PARSERS
 from ingestion.reference import Catalog, UnitRegistry
 
-ARROW_TYPE = {"timestamp": pa.string(), "date": pa.string(), "smallint": pa.int16(), "integer": pa.int32(),
-              "bigint": pa.int64(), "boolean": pa.bool_(), "text": pa.string(), "numeric": pa.string()}
+ARROW_TYPE = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64(), "boolean": pa.bool_(),
+              "text": pa.string(), "numeric": pa.string()}
 EVENT_FIELDS = ("received_at", "finished_at", "returned_at", "refused_at")
 
 
@@ -51,7 +53,7 @@ class Context:
 
 @dataclass
 class Checked:
-    parsed: dict[str, pa.Array]  # by field name; Arrow timestamps for times, ISO text for dates
+    parsed: dict[str, pa.Array]  # by field name; Arrow timestamps for times, Arrow dates for dates
     bad: np.ndarray  # bool per row
     reasons: dict[int, list[str]]  # row index -> reasons, for the bad rows
     id_hash: pa.Array | None = None  # keyed hash of the applicant's ID number, where the entity has one
@@ -61,59 +63,7 @@ def _np(mask: pa.Array) -> np.ndarray:
     return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
 
 
-# Fixed-width forms: Y, M, D, h, m, s are digits of the year, month, day, hour, minute and second.
-FIXED_WIDTH_FORMS = ["DD/MM/YYYY hh:mm:ss", "DD/MM/YYYY hh:mm", "DD/MM/YYYY", "YYYY-MM-DD hh:mm:ss", "YYYY-MM-DD",
-                     "YYYYMMDDhhmmss"]
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-TIMESTAMP = pa.timestamp("us")  # parsed event times: local wall-clock time, as the raw column stores it
-_DAY_US = 86_400_000_000
 _EPOCH = date(1970, 1, 1)
-
-
-def fixed_width_timestamps(column: pa.Array, end_of_day: bool) -> pa.Array:
-    """Timestamps for values in one of FIXED_WIDTH_FORMS with a real date and time, else null. The same
-    results as ingestion.parsing for those forms, without a Python call per value: the bytes of the values
-    of each form's width are checked and turned into numbers as NumPy arrays."""
-    n = len(column)
-    lengths = np.diff(string_buffers(column)[0])
-    micros = np.zeros(n, dtype=np.int64)
-    done = np.zeros(n, dtype=bool)
-    for form in FIXED_WIDTH_FORMS:
-        rows = np.flatnonzero((lengths == len(form)) & ~done)
-        if not rows.size:
-            continue
-        chars = fixed_width_chars(column, rows, len(form))
-        digit = np.array([c in "YMDhms" for c in form])
-        literal = np.frombuffer(form.encode(), dtype=np.uint8)[~digit]
-        shaped = (chars[:, digit] - ord("0") <= 9).all(axis=1) & (chars[:, ~digit] == literal).all(axis=1)
-        if not shaped.all():
-            rows, chars = rows[shaped], chars[shaped]
-        digits = chars.astype(np.int32) - ord("0")
-
-        def number(part: str, digits=digits, form=form) -> np.ndarray:
-            at = form.index(part)
-            value = digits[:, at].astype(np.int64)
-            for i in range(at + 1, at + len(part)):
-                value = value * 10 + digits[:, i]
-            return value
-
-        year, month, day = number("YYYY"), number("MM"), number("DD")
-        if "h" in form:
-            hour, minute = number("hh"), number("mm")
-            second = number("ss") if "s" in form else 0
-        else:  # a date alone: 00:00:00 for a receipt, 23:59:59 for everything else
-            hour, minute, second = (23, 59, 59) if end_of_day else (0, 0, 0)
-        leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-        month_ok = (month >= 1) & (month <= 12)
-        days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
-        valid = month_ok & (day >= 1) & (day <= days) & (year >= 1) & (hour < 24) & (minute < 60) & (second < 60)
-        # An impossible date (31/02) gets no value here: the per-value parser words why.
-        rows = rows[valid]
-        clock = (hour * 3600 + minute * 60 + second) * 1_000_000
-        micros[rows] = (days_from_civil(year, month, day) * _DAY_US + clock)[valid]
-        done[rows] = True
-    bitmap = None if done.all() else pa.py_buffer(np.packbits(done, bitorder="little"))
-    return pa.Array.from_buffers(TIMESTAMP, n, [bitmap, pa.py_buffer(micros)])
 
 
 class Problems:
@@ -167,10 +117,11 @@ class BatchValidator:
         for f in self.fields:
             if not f.parsed:
                 continue
-            if f.kind in ("receipt_time", "event_time"):
-                values, errors = self._parse_timestamps(text[f.name], f.kind)
+            if f.kind in DATE_KINDS:
+                values, errors = parse_dates(text[f.name], f.kind)
             else:
-                values, errors = self._parse_column(text[f.name], PARSERS[f.kind], ARROW_TYPE[PARSED_SQL_TYPE[f.kind]])
+                values, errors = parse_each_distinct(text[f.name], PARSERS[f.kind],
+                                                     ARROW_TYPE[PARSED_SQL_TYPE[f.kind]])
             parsed[f.name] = values
             problems.add(
                 pc.is_valid(errors),
@@ -193,38 +144,6 @@ class BatchValidator:
                      lambda i: f"{header}: holds an invisible format character "
                                f"({_format_characters(column[i].as_py())}); the same code without it is "
                                "another record")
-
-    def _parse_timestamps(self, column: pa.Array, kind: str) -> tuple[pa.Array, pa.Array]:
-        """Timestamps in the common fixed-width forms are parsed column-wise; the rest (other spellings,
-        impossible dates such as 31/02) go through the Python parser, which also words the errors."""
-        parsed = fixed_width_timestamps(column, end_of_day=kind == "event_time")
-        rest = pc.and_(pc.is_null(parsed), pc.not_equal(column, ""))
-        if not pc.any(rest).as_py():
-            return parsed, pa.nulls(len(column), pa.string())
-        values, errors = self._parse_column(pc.if_else(rest, column, ""), PARSERS[kind], pa.string())
-        return pc.coalesce(parsed, values.cast(TIMESTAMP)), errors
-
-    @staticmethod
-    def _parse_column(column: pa.Array, parse: Callable, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Array]:
-        """Parse each distinct value once; returns (values, error messages) aligned to the column."""
-        encoded = pc.dictionary_encode(column)
-        uniques = encoded.dictionary.to_pylist()
-        values, errors = [], []
-        for text in uniques:
-            if text == "":
-                values.append(None)
-                errors.append(None)
-                continue
-            try:
-                values.append(parse(text))
-                errors.append(None)
-            except ValueError as exc:
-                values.append(None)
-                errors.append(str(exc))
-        indices = encoded.indices
-        if not any(errors):
-            return pa.array(values, arrow_type).take(indices), pa.nulls(len(column), pa.string())
-        return pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices)
 
     def unit_day_spans(self, code: str) -> list[tuple[int, int]] | None:
         """A unit code's validity intervals as days since 1970-01-01, None when the registry lacks it."""
@@ -327,8 +246,7 @@ def events_not_after_extraction(v: BatchValidator, text: dict, parsed: dict, nam
         if not latest.is_valid or latest.as_py() <= extracted_at.as_py():  # the usual case: none is after
             continue
         # A date alone is compared by day: "finished 16/06" in an export taken at 08:00 on 16/06 is fine.
-        has_time = pc.greater(pc.utf8_length(column), 10)  # every accepted form with a time is longer
-        after = pc.if_else(has_time, pc.greater(value, extracted_at),
+        after = pc.if_else(has_time(column), pc.greater(value, extracted_at),
                            pc.greater(pc.cast(value, pa.date32()), extracted_day))
         problems.add(
             after,

@@ -1,4 +1,4 @@
-"""The binary COPY encoder against the real server: what goes in comes back out, type by type."""
+"""The binary COPY stream (pgpq) against the real server: what goes in comes back out, type by type."""
 
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ def test_no_rows_is_an_empty_stream():
 
 
 def test_values_with_nulls_side_by_side_round_trip(settings):
-    """Fixed-width values with NULLs next to each other are sent as one argument, their NULLs' bytes dropped a
-    word at a time when every width is a multiple of four (here), a byte at a time otherwise (above)."""
+    """Fixed-width values with NULLs next to each other, of widths that are all multiples of four (here) and
+    not (above), with empty and NULL text beside them."""
     columns = [
         ("a", "timestamp", pa.array(["2025-01-02 03:04:05", None, None, "2024-02-29 00:00:00", None])),
         ("b", "date", pa.array([None, "2025-06-30", None, "2025-07-01", None])),
@@ -77,7 +77,7 @@ def test_values_with_nulls_side_by_side_round_trip(settings):
 
 
 def test_constants_that_compare_equal_but_encode_apart_are_not_confused():
-    """Constants are cached per value; 1.50 and 1.5 are equal Decimals with different numeric scales."""
+    """A constant keeps its numeric scale: 1.50 and 1.5 are equal Decimals with different scales."""
     from decimal import Decimal
 
     ones = pa.array([1], pa.int32())

@@ -1,12 +1,11 @@
-"""The column-wise timestamp parser gives exactly what the per-value parser gives, or leaves the value to it."""
+"""Arrow's column-wise timestamp parsing gives exactly what the per-value parser gives, or leaves the value to it."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 import pytest
 
-from ingestion.parsing import event_time, receipt_time
-from ingestion.validation import fixed_width_timestamps
+from ingestion.dates import arrow_timestamps, event_time, receipt_time
 
 VALUES = [
     "02/06/2025 08:15", "02/06/2025 08:15:07", "02/06/2025", "2025-06-02 08:15:00", "2025-06-02", "20250602081500",
@@ -18,8 +17,8 @@ VALUES = [
 
 
 @pytest.mark.parametrize(("end_of_day", "parse"), [(False, receipt_time), (True, event_time)])
-def test_fixed_width_forms_match_the_reference_parser(end_of_day, parse):
-    got = [str(v) if v is not None else None for v in fixed_width_timestamps(pa.array(VALUES), end_of_day).to_pylist()]
+def test_arrow_forms_match_the_reference_parser(end_of_day, parse):
+    got = [str(v) if v is not None else None for v in arrow_timestamps(pa.array(VALUES), end_of_day).to_pylist()]
     for text, value in zip(VALUES, got, strict=True):
         try:
             expected = parse(text) if text else None
