@@ -115,7 +115,9 @@ def province_carry_over() -> RowRule:
             "select p.period_key, p.in_progress_total, nxt.period_key as next_period_key, nxt.carried_over "
             "from {batch} as p join marts.dim_period as d on p.period_key = d.previous_period_key "
             "join marts.reform_province as nxt on d.period_key = nxt.period_key "
-            "where p.period_end < p.data_as_of::date and p.in_progress_total is distinct from nxt.carried_over"
+            # a period before the first loaded dossier has NULL figures (no data): nothing known to carry over
+            "where p.period_end < p.data_as_of::date "
+            "and coalesce(p.in_progress_total, 0) <> coalesce(nxt.carried_over, 0)"
         ),
     )
 

@@ -22,14 +22,17 @@ def dbt_env(database_url: str) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_results: list | None = None) -> bool:
+def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_results: list | None = None,
+            role: str | None = None) -> bool:
     """Invoke dbt in-process on the project; returns True on success. Quiet mode prints only problems
     and a one-line count per kind of node, for operators; dbt's full log is in dbt_project/logs/.
     `node_results`, when given, receives one dict per node dbt ran (its run_results: name, resource type,
-    status, seconds, rows affected or failing rows)."""
+    status, seconds, rows affected or failing rows). With a role, dbt's sessions SET ROLE to it (a
+    superuser's URL doing the transformer's work)."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings.database_url))
+    os.environ["REFORMWH_DBT_ROLE"] = role or ""
     flags = ["--no-use-colors"] + (["--quiet"] if quiet else [])
     result = dbtRunner().invoke(
         [*flags, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]

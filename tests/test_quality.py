@@ -93,7 +93,7 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
         out = capsys.readouterr().out
         assert ("FAILED marts.reform_quarter [on_time_rate]: expect_column_values_to_be_between "
                 f"(1 unexpected of {query(built, 'select count(*) from marts.reform_quarter')[0][0]}; "
-                'e.g. ["1.5"])') in out
+                'e.g. ["1.5000"])') in out
         assert ("FAILED marts.reform_province [resolved_total, resolved_ahead, resolved_on_time, resolved_late]: "
                 "unexpected_rows_expectation — resolved_total = resolved_ahead + resolved_on_time + resolved_late"
                 ) in out
