@@ -112,7 +112,10 @@ def test_staff_loader_and_transformer(built):
         assert transformer.execute("select count(*) from raw.one_stop_shop__dossiers").fetchone()[0] == 5
         transformer.execute("create table marts.transformer_made (x int)")
         transformer.execute("drop table marts.transformer_made")
-        assert denied(transformer, "select * from quarantine.rows")
+        # dbt reads quarantined self-report scores and the rejected submissions, writes neither
+        transformer.execute("select count(*) from quarantine.rows, audit.file_loads")
+        assert denied(transformer, "update quarantine.rows set reasons = reasons")
+        assert denied(transformer, "delete from audit.file_loads")
         assert denied(transformer, "insert into raw.one_stop_shop__dossiers (load_id) values (1)")
 
 
