@@ -163,30 +163,29 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         with connect(settings) as conn:
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
         prepare_transform(settings, progress)
-        role = _prepare_transformer(settings)
+        _prepare_transformer(settings)
         progress("dbt build (models and tests)" + (", every table from scratch" if full_refresh else "") + "…")
         args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
         # dbt's unit tests check the SQL, not the data: they run when the code is new to this warehouse
         if not (code_changed or full_refresh):
             args += ["--exclude-resource-type", "unit_test"]
-        ok = run_dbt(settings, args, quiet=quiet, node_results=node_results, role=role)
+        ok = run_dbt(settings, args, quiet=quiet, node_results=node_results)
     finish_transform(settings, progress)
     return ok
 
 
-def _prepare_transformer(settings: Settings) -> str | None:
-    """On a superuser's URL (the embedded warehouse), dbt works as reformwh_transformer (issue 16 item 15): its
-    grants first (raw, reference, quarantine and audit to read), and what dbt replaces handed over to it.
-    Returns the role dbt sets, or None (a server's build user works as itself)."""
-    from reformwh.roles import TRANSFORMER, create_roles, grant_access, hand_over_to_transformer
+def _prepare_transformer(settings: Settings) -> None:
+    """On a superuser's URL (the embedded warehouse), dbt works as reformwh_transformer (issue 16 item 15;
+    reformwh/dbt.py dbt_role): its grants first (raw, reference, quarantine and audit to read), and what dbt
+    replaces handed over to it. A server's build user works as itself."""
+    from reformwh.roles import create_roles, grant_access, hand_over_to_transformer
 
     with connect(settings) as conn:
         if not _is_superuser(conn):
-            return None
+            return
         create_roles(conn)
         grant_access(conn)
         hand_over_to_transformer(conn)
-    return TRANSFORMER
 
 
 def finish_transform(settings: Settings, progress: Callable[[str], None] = print) -> None:
