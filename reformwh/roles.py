@@ -92,6 +92,7 @@ def grant_access(conn: psycopg.Connection) -> None:
         # `create table if not exists reference.transform_code`
         q("grant create on database {} to {}").format(sql.Identifier(database), sql.Identifier(TRANSFORMER)),
     ]
+    superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
     for schema, (readers, writers) in ACCESS.items():
         s = sql.Identifier(schema)
         statements += [q("create schema if not exists {}").format(s),
@@ -109,6 +110,10 @@ def grant_access(conn: psycopg.Connection) -> None:
                 # tables created later by this user (dbt's next build, the loader's next source)
                 q("alter default privileges in schema {} grant {} on tables to {}").format(s, table_privileges, r),
             ]
+            if superuser:  # and by the writers the pipeline works as (dbt's tables, replaced during a build)
+                statements += [q("alter default privileges for role {} in schema {} grant {} on tables to {}")
+                               .format(sql.Identifier(creator), s, table_privileges, r)
+                               for creator in writers if creator != role]
             if write:
                 statements += [
                     q("grant create on schema {} to {}").format(s, r),
@@ -116,7 +121,6 @@ def grant_access(conn: psycopg.Connection) -> None:
                     q("alter default privileges in schema {} grant usage, select, update on sequences to {}")
                     .format(s, r),
                 ]
-    superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
     if superuser:
         statements += advisory_lock_revokes(conn)
     with conn.transaction():

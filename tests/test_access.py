@@ -209,6 +209,14 @@ def test_a_superusers_pipeline_works_as_loader_and_transformer(built, tmp_path):
                           "on n.oid = c.relnamespace where n.nspname in ('staging', 'intermediate', 'marts') "
                           "and c.relkind in ('r', 'v')")
     assert owners == [(TRANSFORMER,)]
+    # a table dbt replaces during a build is readable by BI at once, not only after the build's grants
+    pipeline.grant_roles(built, {BI: "bi-pw"})
+    execute(built, "set role reformwh_transformer; create table marts.replaced_during_a_build as select 1 as x")
+    try:
+        with psycopg.connect(login_url(built, BI, "bi-pw"), autocommit=True) as bi:
+            assert bi.execute("select x from marts.replaced_during_a_build").fetchall() == [(1,)]
+    finally:
+        execute(built, "drop table marts.replaced_during_a_build")
     # a loader without the build's lock cannot load; a superuser could have
     sample = SAMPLES / "one_stop_shop" / "ho_so_20250616.csv"
     path = tmp_path / sample.name
