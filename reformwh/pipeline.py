@@ -13,6 +13,7 @@ import psycopg
 from ingestion.loader import Loader, LoadResult, expand_paths
 from ingestion.reference import load_reference
 from ingestion.schema import ensure_schema
+from reformwh.roles import LockHeldByOutsider, lock_holders
 from reformwh.settings import Settings
 
 
@@ -25,25 +26,6 @@ def connect(settings: Settings) -> psycopg.Connection:
 _LOADS_AND_BUILDS_LOCK = "hashtext('reformwh.loads_and_builds')"
 
 
-class LockHeldByOutsider(RuntimeError):
-    """The build's lock is held by a session that is not the pipeline's."""
-
-
-def _lock_holders(conn: psycopg.Connection) -> list[tuple[int, str, str, bool]]:
-    """Sessions holding the loads-and-builds lock: pid, user, application, and whether the user may run the
-    pipeline (a superuser or a member of the loader or transformer role)."""
-    key = conn.execute(f"select ({_LOADS_AND_BUILDS_LOCK})::bigint").fetchone()[0] & 0xFFFFFFFFFFFFFFFF
-    return conn.execute(
-        "select a.pid, a.usename, a.application_name, "
-        "r.rolsuper or exists (select from pg_roles p where p.rolname in ('reformwh_loader', 'reformwh_transformer') "
-        "and pg_has_role(a.usesysid, p.oid, 'member')) "
-        "from pg_locks l join pg_stat_activity a on a.pid = l.pid join pg_roles r on r.oid = a.usesysid "
-        "where l.locktype = 'advisory' and l.granted and l.database = "
-        "(select oid from pg_database where datname = current_database()) "
-        "and l.classid = %s::bigint::oid and l.objid = %s::bigint::oid and l.objsubid = 1 "
-        "and a.pid <> pg_backend_pid()", [key >> 32, key & 0xFFFFFFFF]).fetchall()
-
-
 @contextmanager
 def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
                           progress: Callable[[str], None] | None = None) -> Iterator[None]:
@@ -53,7 +35,7 @@ def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
     kind = "" if exclusive else "_shared"
     told = False
     while not conn.execute(f"select pg_try_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})").fetchone()[0]:
-        holders = _lock_holders(conn)
+        holders = lock_holders(conn, _LOADS_AND_BUILDS_LOCK)
         outsiders = [h for h in holders if not h[3]]
         if outsiders:
             pid, user, application, _ = outsiders[0]

@@ -13,7 +13,8 @@ Group roles (NOLOGIN; login users are made members of them, or — for BI — th
 Nobody else (PUBLIC) gets anything in these schemas, nor CREATE in public or temporary tables. Where the user
 running this is a superuser (the embedded warehouse, an administrator's `reformwh roles`), PUBLIC also loses
 the advisory-lock functions of this database (a BI session holding the build's lock would hang every build;
-the pipeline roles keep them) and CONNECT and TEMPORARY on the `postgres` and `template1` databases. A login
+the pipeline roles keep them; where they could not be revoked, a holder of another role is named, not waited
+for: LockHeldByOutsider) and CONNECT and TEMPORARY on the `postgres` and `template1` databases. A login
 role can always change its own password in PostgreSQL: the pipeline sets the known one again on every build
 (reformwh/pipeline.py grant_roles). Roles are
 cluster-wide, grants per database: several databases on one server may run this at once, so role
@@ -48,6 +49,42 @@ ACCESS = {
 
 # Roles that may log in with a password from the environment (docker-compose connects the BI tool so).
 PASSWORD_VARIABLES = {BI: "REFORMWH_BI_PASSWORD", STAFF: "REFORMWH_STAFF_PASSWORD"}
+
+
+class LockHeldByOutsider(RuntimeError):
+    """A lock of the pipeline is held by a session that is not the pipeline's."""
+
+
+def lock_holders(conn: psycopg.Connection, key_sql: str) -> list[tuple[int, str, str, bool]]:
+    """Sessions holding the advisory lock `key_sql` (an SQL expression of the key): pid, user, application, and
+    whether the user may run the pipeline (a superuser or a member of the loader or transformer role)."""
+    key = conn.execute(f"select ({key_sql})::bigint").fetchone()[0] & 0xFFFFFFFFFFFFFFFF
+    return conn.execute(
+        "select a.pid, a.usename, a.application_name, "
+        "r.rolsuper or exists (select from pg_roles p where p.rolname in ('reformwh_loader', 'reformwh_transformer') "
+        "and pg_has_role(a.usesysid, p.oid, 'member')) "
+        "from pg_locks l join pg_stat_activity a on a.pid = l.pid join pg_roles r on r.oid = a.usesysid "
+        "where l.locktype = 'advisory' and l.granted and l.database = "
+        "(select oid from pg_database where datname = current_database()) "
+        "and l.classid = %s::bigint::oid and l.objid = %s::bigint::oid and l.objsubid = 1 "
+        "and a.pid <> pg_backend_pid()", [key >> 32, key & 0xFFFFFFFF]).fetchall()
+
+
+_GRANTS_LOCK = "hashtext('reformwh.roles')"
+
+
+def _take_grants_lock(conn: psycopg.Connection) -> None:
+    """In the grants' transaction: one build per database grants at a time. A session of another role holding the
+    key (a server where PUBLIC kept the lock functions) is not waited for: the error names it."""
+    while not conn.execute(f"select pg_try_advisory_xact_lock({_GRANTS_LOCK})").fetchone()[0]:
+        outsiders = [h for h in lock_holders(conn, _GRANTS_LOCK) if not h[3]]
+        if outsiders:
+            pid, user, application, _ = outsiders[0]
+            raise LockHeldByOutsider(
+                f"grants: the lock of the grants is held by session {pid} of {user} "
+                f"({application or 'no application name'}), which is not a pipeline role; end it "
+                f"(select pg_terminate_backend({pid})) and run again")
+        time.sleep(0.2)  # another build's grants: a second or so
 
 
 def _retry(conn: psycopg.Connection, statement, attempts: int = 5) -> None:
@@ -125,7 +162,7 @@ def grant_access(conn: psycopg.Connection) -> None:
         statements += advisory_lock_revokes(conn)
     with conn.transaction():
         # one build per database at a time: GRANT on the same object from two sessions can collide
-        conn.execute("select pg_advisory_xact_lock(hashtext('reformwh.roles'))")
+        _take_grants_lock(conn)
         for statement in statements:
             conn.execute(statement)
     if superuser:

@@ -197,6 +197,11 @@ def test_readers_cannot_hang_builds_nor_reach_other_databases(built, monkeypatch
             with pytest.raises(pipeline.LockHeldByOutsider, match=r"held by session \d+ of reformwh_bi .*"
                                                                   r"pg_terminate_backend"):
                 pipeline.build(built, progress=lambda _: None, quiet=True)
+        # the same for the lock of the grants, which every build takes
+        with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+            bi.execute("select pg_advisory_lock(hashtext('reformwh.roles'))")
+            with pytest.raises(pipeline.LockHeldByOutsider, match=r"grants: .* held by session \d+ of reformwh_bi"):
+                pipeline.grant_roles(built, {})
     finally:
         execute(built, "revoke execute on function pg_advisory_lock(bigint) from reformwh_bi")
 
