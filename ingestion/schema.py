@@ -152,7 +152,7 @@ def expected_relations() -> list[str]:
         for contract in contracts:
             schema, table = contract.raw_table.split(".")
             names += [contract.raw_table, f"{schema}.{table}_load"]
-    return names + ["quarantine.rows_explained"]  # ingestion/reasons.py
+    return names + ["quarantine.rows_explained", "audit.file_loads_explained"]  # ingestion/reasons.py
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:

@@ -22,14 +22,35 @@ def dbt_env(database_url: str) -> dict[str, str]:
     }
 
 
+def dbt_role(database_url: str) -> str:
+    """The role dbt's sessions SET (the profile's `role`): reformwh_transformer where the URL's user is a
+    superuser (the embedded warehouse; issue 16 item 15) and the role exists, else none ("": a server's
+    build user works as itself). The role is part of dbt's profile hash: every dbt run and the parse made
+    ahead (parse_project) must use the same one, or dbt parses the whole project again."""
+    import psycopg
+
+    from reformwh.roles import TRANSFORMER
+
+    try:
+        with psycopg.connect(database_url, connect_timeout=10) as conn:
+            transformer = conn.execute(
+                "select rolsuper and to_regrole(%s) is not null from pg_roles where rolname = current_user",
+                [TRANSFORMER]).fetchone()[0]
+    except psycopg.OperationalError:
+        return ""
+    return TRANSFORMER if transformer else ""
+
+
 def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_results: list | None = None) -> bool:
     """Invoke dbt in-process on the project; returns True on success. Quiet mode prints only problems
     and a one-line count per kind of node, for operators; dbt's full log is in dbt_project/logs/.
     `node_results`, when given, receives one dict per node dbt ran (its run_results: name, resource type,
-    status, seconds, rows affected or failing rows)."""
+    status, seconds, rows affected or failing rows). On a superuser's URL dbt works as the transformer
+    (dbt_role)."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(dbt_env(settings.database_url))
+    os.environ["REFORMWH_DBT_ROLE"] = dbt_role(settings.database_url)
     flags = ["--no-use-colors"] + (["--quiet"] if quiet else [])
     result = dbtRunner().invoke(
         [*flags, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
@@ -77,6 +98,7 @@ def parse_project(database_url: str | None = None) -> Path:
 
     if database_url:
         os.environ.update(dbt_env(database_url))
+    os.environ["REFORMWH_DBT_ROLE"] = dbt_role(database_url) if database_url else ""
     for key, value in _PARSE_PLACEHOLDERS.items():
         os.environ.setdefault(key, value)
     MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import psycopg
 from ingestion.loader import Loader, LoadResult, expand_paths
 from ingestion.reference import load_reference
 from ingestion.schema import ensure_schema
+from reformwh.roles import LockHeldByOutsider, lock_holders
 from reformwh.settings import Settings
 
 
@@ -28,11 +29,34 @@ _LOADS_AND_BUILDS_LOCK = "hashtext('reformwh.loads_and_builds')"
 @contextmanager
 def loads_and_builds_lock(conn: psycopg.Connection, exclusive: bool, what: str,
                           progress: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Take the lock; while waiting, say who holds it. A session of another role (a BI tool, say, on a server
+    where PUBLIC could not be denied the advisory-lock functions: reformwh/roles.py) is not waited for: the
+    error names it and how to end it."""
     kind = "" if exclusive else "_shared"
-    if not conn.execute(f"select pg_try_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})").fetchone()[0]:
-        if progress:
-            progress(f"{what}: waiting for the {'loads or build' if exclusive else 'build'} in progress to finish…")
-        conn.execute(f"select pg_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})")
+    told = False
+    while not conn.execute(f"select pg_try_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})").fetchone()[0]:
+        holders = lock_holders(conn, _LOADS_AND_BUILDS_LOCK)
+        outsiders = [h for h in holders if not h[3]]
+        if outsiders:
+            pid, user, application, _ = outsiders[0]
+            raise LockHeldByOutsider(
+                f"{what}: the lock of loads and builds is held by session {pid} of {user} "
+                f"({application or 'no application name'}), which is not a pipeline role; end it "
+                f"(select pg_terminate_backend({pid})) and run again")
+        if progress and not told:
+            who = ", ".join(f"{user} (session {pid})" for pid, user, _, _ in holders) or "another session"
+            progress(f"{what}: waiting for the {'loads or build' if exclusive else 'build'} in progress "
+                     f"({who}) to finish…")
+            told = True
+        # wait in the queue (first come, first served) a while, then look at the holders again
+        try:
+            conn.execute("set lock_timeout = '5s'")
+            conn.execute(f"select pg_advisory_lock{kind}({_LOADS_AND_BUILDS_LOCK})")
+            break
+        except psycopg.errors.LockNotAvailable:
+            continue
+        finally:
+            conn.execute("reset lock_timeout")
     try:
         yield
     finally:
@@ -48,9 +72,39 @@ def reading_marts(settings: Settings, what: str, progress: Callable[[str], None]
         yield
 
 
+def _is_superuser(conn: psycopg.Connection) -> bool:
+    return conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
+
+
+def _work_as_loader(conn: psycopg.Connection) -> None:
+    """On a superuser's connection (the embedded warehouse), prepare the schema and the loader's grants where
+    missing, then load as reformwh_loader (issue 16 item 15): what it may not do, loading cannot do either."""
+    from reformwh.roles import LOADER, create_roles, grant_access, work_as
+
+    if not _is_superuser(conn):
+        return
+    ensure_schema(conn)
+    ready = conn.execute(
+        "select to_regrole(%(r)s) is not null and not exists (select from pg_tables "
+        "where schemaname in ('raw', 'audit', 'quarantine', 'reference') "
+        "and not has_table_privilege(%(r)s, format('%%I.%%I', schemaname, tablename), 'insert')) "
+        "and has_sequence_privilege(%(r)s, 'audit.load_id_seq', 'usage')", {"r": LOADER}).fetchone()[0]
+    if not ready:
+        create_roles(conn)
+        grant_access(conn)
+    work_as(conn, LOADER)
+
+
 def ingest(settings: Settings, source: str, paths: list[Path],
            progress: Callable[[str], None] | None = None) -> list[LoadResult]:
-    with connect(settings) as conn, loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
+    with connect(settings) as conn:
+        _work_as_loader(conn)
+        return _ingest(conn, settings, source, paths, progress)
+
+
+def _ingest(conn: psycopg.Connection, settings: Settings, source: str, paths: list[Path],
+            progress: Callable[[str], None] | None) -> list[LoadResult]:
+    with loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
         loader = Loader(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
         results = []
         files = expand_paths(paths, source)
@@ -70,6 +124,7 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
     fixed = still = 0
     with connect(settings) as conn:
+        _work_as_loader(conn)
         for name in [source] if source else list(CONTRACTS):
             loader = Loader(conn, name, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
             source_fixed, source_still = loader.reprocess_quarantine()
@@ -90,6 +145,7 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         with connect(settings) as conn:
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
         prepare_transform(settings, progress)
+        _prepare_transformer(settings)
         progress("dbt build (models and tests)" + (", every table from scratch" if full_refresh else "") + "…")
         args = ["build"] + (["--select", select] if select else []) + (["--full-refresh"] if full_refresh else [])
         # dbt's unit tests check the SQL, not the data: they run when the code is new to this warehouse
@@ -98,6 +154,20 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         ok = run_dbt(settings, args, quiet=quiet, node_results=node_results)
     finish_transform(settings, progress)
     return ok
+
+
+def _prepare_transformer(settings: Settings) -> None:
+    """On a superuser's URL (the embedded warehouse), dbt works as reformwh_transformer (issue 16 item 15;
+    reformwh/dbt.py dbt_role): its grants first (raw, reference, quarantine and audit to read), and what dbt
+    replaces handed over to it. A server's build user works as itself."""
+    from reformwh.roles import create_roles, grant_access, hand_over_to_transformer
+
+    with connect(settings) as conn:
+        if not _is_superuser(conn):
+            return
+        create_roles(conn)
+        grant_access(conn)
+        hand_over_to_transformer(conn)
 
 
 def finish_transform(settings: Settings, progress: Callable[[str], None] = print) -> None:
@@ -115,8 +185,14 @@ def finish_transform(settings: Settings, progress: Callable[[str], None] = print
 def grant_roles(settings: Settings, passwords: dict[str, str] | None = None) -> list[str]:
     """Create the project's group roles and grant this database's access (reformwh/roles.py); roles with a
     password (REFORMWH_BI_PASSWORD, REFORMWH_STAFF_PASSWORD) can log in. Returns those roles."""
-    from reformwh.roles import ensure_roles
+    from reformwh.roles import PASSWORD_VARIABLES, ensure_roles
 
+    if passwords is None and settings.uses_embedded:
+        # the passwords `warehouse url --role` handed out, set again: a role may have changed its own
+        from reformwh.warehouse import EmbeddedWarehouse
+
+        passwords = EmbeddedWarehouse(settings).known_role_passwords()
+        passwords |= {role: os.environ[var] for role, var in PASSWORD_VARIABLES.items() if os.environ.get(var)}
     with connect(settings) as conn:
         ensure_schema(conn)
         return ensure_roles(conn, passwords)

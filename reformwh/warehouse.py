@@ -276,6 +276,11 @@ class EmbeddedWarehouse:
                 self._save_state(state)
             return passwords[role]
 
+    def known_role_passwords(self) -> dict[str, str]:
+        """The group roles' passwords made so far (role_password), to set again on every build: PostgreSQL lets a
+        login role change its own password, which would lock the others out."""
+        return dict(self._state().get("role_passwords", {}))
+
     def stop(self) -> bool:
         """Stop the server cleanly; returns False when it was not running."""
         with self._lock():

@@ -10,7 +10,7 @@ import pytest
 
 from reformwh import cli, pipeline
 from reformwh.roles import BI, LOADER, STAFF, TRANSFORMER
-from tests.conftest import execute, query
+from tests.conftest import SAMPLES, execute, query
 
 FORBIDDEN_FOR_READERS = ["raw.one_stop_shop__dossiers", "quarantine.rows", "audit.file_loads",
                          "audit.quality_results", "reference.units", "staging.stg_one_stop_shop__dossiers",
@@ -112,7 +112,10 @@ def test_staff_loader_and_transformer(built):
         assert transformer.execute("select count(*) from raw.one_stop_shop__dossiers").fetchone()[0] == 5
         transformer.execute("create table marts.transformer_made (x int)")
         transformer.execute("drop table marts.transformer_made")
-        assert denied(transformer, "select * from quarantine.rows")
+        # dbt reads quarantined self-report scores and the rejected submissions, writes neither
+        transformer.execute("select count(*) from quarantine.rows, audit.file_loads")
+        assert denied(transformer, "update quarantine.rows set reasons = reasons")
+        assert denied(transformer, "delete from audit.file_loads")
         assert denied(transformer, "insert into raw.one_stop_shop__dossiers (load_id) values (1)")
 
 
@@ -152,3 +155,82 @@ def test_grants_are_idempotent_and_safe_for_databases_building_at_once(make_sett
                                "has_schema_privilege(%s, 'raw', 'usage'), "
                                "has_database_privilege(%s, current_database(), 'temporary')",
                      [BI, BI, BI]) == [(True, False, False)]
+
+
+def test_readers_cannot_hang_builds_nor_reach_other_databases(built, monkeypatch):
+    """Issue 16 item 14: BI and staff cannot take the advisory locks the pipeline uses (a BI session holding
+    pg_advisory_lock(hashtext('reformwh.roles')) hung every build), cannot connect to `postgres`, and a password a
+    role changed for itself is set back by the next build's grants. A lock held by another role anyway (a server
+    where PUBLIC kept the functions) ends the build at once with a message naming the session."""
+    monkeypatch.setenv("REFORMWH_BI_PASSWORD", "bi-pw-for-tests")
+    passwords = {STAFF: "staff-pw", LOADER: "loader-pw"}
+    pipeline.grant_roles(built, passwords)
+    pipeline.finish_transform(built, progress=lambda _: None)
+    for role, password in [(BI, "bi-pw-for-tests"), (STAFF, "staff-pw")]:
+        with psycopg.connect(login_url(built, role, password), autocommit=True) as reader:
+            for statement in ["select pg_advisory_lock(hashtext('reformwh.roles'))",
+                              "select pg_try_advisory_lock_shared(hashtext('reformwh.loads_and_builds'))",
+                              "select pg_advisory_xact_lock(hashtext('reformwh.ingestion.schema'))",
+                              "select pg_advisory_lock(1, 2)"]:
+                assert denied(reader, statement), (role, statement)
+        maintenance = urlunparse(urlparse(login_url(built, role, password))._replace(path="/postgres"))
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(maintenance).close()
+    # the pipeline's own roles keep the locks
+    with psycopg.connect(login_url(built, LOADER, "loader-pw"), autocommit=True) as loader:
+        lock = "select pg_try_advisory_lock(hashtext('reformwh.loads_and_builds'))"
+        assert loader.execute(lock).fetchone() == (True,)
+    # PostgreSQL lets a login role change its own password; the next build sets the known one again
+    with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+        bi.execute("alter role current_user password 'taken-over'")
+    pipeline.finish_transform(built, progress=lambda _: None)
+    with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+        assert bi.execute("select current_user").fetchone()[0] == BI
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(login_url(built, BI, "taken-over")).close()
+
+    # where the functions could not be revoked: a reader holding the lock is named, not waited for
+    execute(built, "grant execute on function pg_advisory_lock(bigint) to reformwh_bi")
+    try:
+        with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+            bi.execute("select pg_advisory_lock(hashtext('reformwh.loads_and_builds'))")
+            with pytest.raises(pipeline.LockHeldByOutsider, match=r"held by session \d+ of reformwh_bi .*"
+                                                                  r"pg_terminate_backend"):
+                pipeline.build(built, progress=lambda _: None, quiet=True)
+        # the same for the lock of the grants, which every build takes
+        with psycopg.connect(login_url(built, BI, "bi-pw-for-tests"), autocommit=True) as bi:
+            bi.execute("select pg_advisory_lock(hashtext('reformwh.roles'))")
+            with pytest.raises(pipeline.LockHeldByOutsider, match=r"grants: .* held by session \d+ of reformwh_bi"):
+                pipeline.grant_roles(built, {})
+    finally:
+        execute(built, "revoke execute on function pg_advisory_lock(bigint) from reformwh_bi")
+
+
+def test_a_superusers_pipeline_works_as_loader_and_transformer(built, tmp_path):
+    """Issue 16 item 15: on a superuser's URL (the embedded warehouse; these tests' server) loading runs as
+    reformwh_loader and dbt as reformwh_transformer, so what those roles may not do, the pipeline cannot do."""
+    # dbt made (or was handed) every table and view it builds
+    owners = query(built, "select distinct pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n "
+                          "on n.oid = c.relnamespace where n.nspname in ('staging', 'intermediate', 'marts') "
+                          "and c.relkind in ('r', 'v')")
+    assert owners == [(TRANSFORMER,)]
+    # a table dbt replaces during a build is readable by BI at once, not only after the build's grants
+    pipeline.grant_roles(built, {BI: "bi-pw"})
+    execute(built, "set role reformwh_transformer; create table marts.replaced_during_a_build as select 1 as x")
+    try:
+        with psycopg.connect(login_url(built, BI, "bi-pw"), autocommit=True) as bi:
+            assert bi.execute("select x from marts.replaced_during_a_build").fetchall() == [(1,)]
+    finally:
+        execute(built, "drop table marts.replaced_during_a_build")
+    # a loader without the build's lock cannot load; a superuser could have
+    sample = SAMPLES / "one_stop_shop" / "ho_so_20250616.csv"
+    path = tmp_path / sample.name
+    path.write_bytes(sample.read_bytes() + b"\n")  # other content (a blank line more), the same rows
+    execute(built, "revoke execute on function pg_advisory_lock_shared(bigint) from reformwh_loader")
+    execute(built, "revoke execute on function pg_try_advisory_lock_shared(bigint) from reformwh_loader")
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            pipeline.ingest(built, "one_stop_shop", [path])
+    finally:
+        pipeline.grant_roles(built, {})
+    assert [r.status for r in pipeline.ingest(built, "one_stop_shop", [path])] == ["loaded"]
