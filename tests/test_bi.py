@@ -242,8 +242,11 @@ def test_unit_ranking_and_evidence_figures_are_the_marts(superset):
 
     charts = _charts(session, login, "minh-chung")
     by_type = _data(session, login, charts["Thiếu sót theo loại"])
-    assert sorted((r["gap_type"], r["so_luong"]) for r in by_type) == sorted(query(settings, """
-        select gap_type, count(*)::int from marts.evidence_gaps group by 1"""))
+    from reporting.content import GAP_LABELS
+
+    named = {code: label[0].upper() + label[1:] for code, label in GAP_LABELS.items()}  # in the report's words
+    counted = query(settings, "select gap_type, count(*)::int from marts.evidence_gaps group by 1")
+    assert sorted((r["loai_thieu_sot"], r["so_luong"]) for r in by_type) == sorted((named[c], n) for c, n in counted)
     flagged = _data(session, login, charts["Đơn vị bị đánh dấu"])
     assert flagged == [{"don_vi_bi_danh_dau": query(
         settings, "select count(distinct unit_code)::int from marts.evidence_gaps where flags_unit")[0][0]}]
