@@ -112,11 +112,14 @@ def _charts(session, login, slug) -> dict[str, dict]:
     return out
 
 
-def _default_filters(session, login, slug) -> list[dict]:
+def _default_filters(session, login, slug, chart_id: int | None = None) -> list[dict]:
+    """The dashboard's filters with their default values; with `chart_id`, only those whose scope holds that chart
+    (a filter on a column that a chart's dataset lacks is scoped away from it in bi/assets)."""
     metadata = json.loads(_get(session, login, f"/api/v1/dashboard/{slug}")["result"]["json_metadata"])
     filters = []
     for native in metadata["native_filter_configuration"]:
-        filters += native.get("defaultDataMask", {}).get("extraFormData", {}).get("filters", [])
+        if chart_id is None or chart_id not in native.get("scope", {}).get("excluded", []):
+            filters += native.get("defaultDataMask", {}).get("extraFormData", {}).get("filters", [])
     return filters
 
 
@@ -133,7 +136,7 @@ def _data(session, login, chart: dict, filters=()) -> list[dict]:
     result = response.json()["result"][0]
     assert not result.get("error"), result["error"]
     TIMINGS.append((chart["slice_name"], elapsed, result["rowcount"]))
-    if result.get("rejected_filters"):  # a dashboard filter the dataset cannot take: figures not filtered
+    if result.get("rejected_filters"):  # a filter in scope that the dataset cannot take: figures not filtered
         REJECTED.append((chart["slice_name"], result["rejected_filters"]))
     return result["data"]
 
@@ -154,11 +157,10 @@ def test_every_chart_of_every_dashboard_answers_through_the_chart_data_api(super
     settings, login, session = superset
     count = 0
     for slug in DASHBOARDS:
-        filters = _default_filters(session, login, slug)
         charts = _charts(session, login, slug)
         assert len(charts) >= 4, slug
         for chart in charts.values():
-            _data(session, login, chart, filters)
+            _data(session, login, chart, _default_filters(session, login, slug, chart["id"]))
             count += 1
     assert count == len(TIMINGS) >= 20
     (SCREENSHOTS).mkdir(parents=True, exist_ok=True)
