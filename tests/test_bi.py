@@ -362,8 +362,10 @@ async def _cdp_screenshot(debug_port: int, url: str, cookies: list[dict], out: P
             const bigNumbers = [...document.querySelectorAll('.header-line')].map(e => e.innerText);
             const empty = [...document.querySelectorAll('.dashboard-component-chart-holder')]
                 .filter(h => /No results were returned|Không có kết quả/.test(h.innerText)).length;
+            // enabled while a filter's shown value is not applied to the charts
+            const apply = [...document.querySelectorAll('button')].find(b => /Apply filters/.test(b.innerText));
             return JSON.stringify({charts: charts.length, loading: loading.length, errors, canvases, tables,
-                                   bigNumbers, empty, title: document.title,
+                                   bigNumbers, empty, title: document.title, applyPending: !!apply && !apply.disabled,
                                    header: (document.querySelector('[data-test="editable-title-input"]') || {}).value});
         })()"""
         state = {}
@@ -424,6 +426,8 @@ def test_every_dashboard_renders_in_chromium(superset):
         assert state.get("charts", 0) >= 4 and not state["loading"], (slug, state)
         assert not state["errors"], (slug, state["errors"])
         assert state["empty"] == 0, (slug, state)
+        if slug != "xep-hang":  # its period defaults to the first complete one, which 6.1 leaves unapplied
+            assert not state["applyPending"], (slug, "the charts do not show the filters' default values")
         if slug in ("tong-quan-tinh", "don-vi", "xep-hang", "minh-chung"):
             assert state["canvases"] and all(n > 100 for n in state["canvases"]), (slug, state["canvases"])
         assert state["tables"] > 0, (slug, state)
