@@ -163,7 +163,9 @@ def build_bundle(warehouse_uri: str, manifest_path: Path) -> bytes:
                     dbt_column = documented.get(column["column_name"])
                     if dbt_column and dbt_column.get("description"):
                         column["description"] = dbt_column["description"]
-            archive.writestr(f"reformwh_bi/{name}", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+            # a fixed date: the same assets give the same bytes, so a later start sees "unchanged" and skips the import
+            archive.writestr(zipfile.ZipInfo(f"reformwh_bi/{name}", date_time=(1980, 1, 1, 0, 0, 0)),
+                             yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return buffer.getvalue()
 
 
