@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -122,6 +123,16 @@ def _report_settings() -> dict[str, str]:
     return values
 
 
+def _fill_gap_labels(text: str) -> str:
+    """{gap_label:EXPR} in a dataset's SQL: the Vietnamese name of the gap type EXPR, from the report's own
+    wording (reporting/content.py GAP_LABELS), so that dashboard and report name a gap alike."""
+    from reporting.content import GAP_LABELS
+
+    names = {code: (label[0].upper() + label[1:]).replace("'", "''") for code, label in GAP_LABELS.items()}
+    cases = " ".join(f"when '{code}' then '{name}'" for code, name in names.items())
+    return re.sub(r"\{gap_label:([\w.]+)\}", lambda m: f"case {m.group(1)} {cases} else {m.group(1)} end", text)
+
+
 def build_bundle(warehouse_uri: str, manifest_path: Path) -> bytes:
     """bi/assets as a ZIP for Superset's import: the connection's URI filled in, and every dataset column's
     description (and a table's) from dbt's manifest where the mart documents it, so that they are never
@@ -136,6 +147,7 @@ def build_bundle(warehouse_uri: str, manifest_path: Path) -> bytes:
             text = path.read_text(encoding="utf-8")
             for placeholder, value in replacements.items():
                 text = text.replace(placeholder, value)
+            text = _fill_gap_labels(text)
             config = yaml.safe_load(text)
             if name == DATABASE_FILE:
                 config["sqlalchemy_uri"] = warehouse_uri
@@ -151,7 +163,9 @@ def build_bundle(warehouse_uri: str, manifest_path: Path) -> bytes:
                     dbt_column = documented.get(column["column_name"])
                     if dbt_column and dbt_column.get("description"):
                         column["description"] = dbt_column["description"]
-            archive.writestr(f"reformwh_bi/{name}", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+            # a fixed date: the same assets give the same bytes, so a later start sees "unchanged" and skips the import
+            archive.writestr(zipfile.ZipInfo(f"reformwh_bi/{name}", date_time=(1980, 1, 1, 0, 0, 0)),
+                             yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return buffer.getvalue()
 
 
