@@ -377,6 +377,14 @@ def test_annexes_titles_names_headers_and_print_setup(report, annual):
             assert sheet.page_setup.orientation == "landscape", sheet.title
             assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0), sheet.title
             assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+            # fitted to the width, the sheet still prints readably (11 pt text no smaller than ~7.7 pt): a column
+            # width unit is ~5.25 pt; landscape A4 leaves 784 pt between the 0.4" margins, A3 1133 pt. Form II.06a
+            # with its rates (22 columns) printed at 46% of its size on A4: it goes on A3
+            paper = {sheet.PAPERSIZE_A4: 842, sheet.PAPERSIZE_A3: 1191}[sheet.page_setup.paperSize] - 2 * 0.4 * 72
+            width = _sheet_width(sheet)
+            assert paper / (width * 5.25) >= 0.7, (sheet.title, sheet.page_setup.paperSize, width)
+            if sheet.page_setup.paperSize == sheet.PAPERSIZE_A3:  # only where A4 would be too small
+                assert 784 / (width * 5.25) < 0.72, sheet.title
             if sheet["A5"].value == "chưa có số liệu":
                 continue
             header, rows = annex(sheet)
@@ -388,6 +396,15 @@ def test_annexes_titles_names_headers_and_print_setup(report, annual):
                     assert row["Tên đơn vị"] and row["Tên đơn vị"] != row["Mã đơn vị"], (sheet.title, row)
                 if "Cấp" in row and row.get("Mã đơn vị"):
                     assert row["Cấp"] in ("Cấp tỉnh", "Sở, ban, ngành", "Cấp huyện", "Cấp xã"), (sheet.title, row)
+
+
+def _sheet_width(sheet) -> float:
+    """The sheet's columns' widths added up (a saved workbook keeps adjacent columns of one width as one range)."""
+    widths = {}
+    for dimension in sheet.column_dimensions.values():
+        for column in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            widths[column] = dimension.width
+    return sum(widths.get(column) or 8.43 for column in range(1, sheet.max_column + 1))  # 8.43: Excel's default
 
 
 def test_evidence_annex_in_vietnamese(report, annual, built):
