@@ -1058,3 +1058,17 @@ def test_late_dossiers_by_field_and_procedure(report, annual, built):
     # the annual report has them too
     assert "PL II - Trễ hạn theo thủ tục" in annual[2].sheetnames
     assert any(t.startswith("Hồ sơ trễ hạn theo thủ tục (") for t in texts(annual[1]))
+
+
+def test_received_count_compared_with_both_periods(report, built):
+    """Item 3: counts are compared as well as rates — the dossiers newly received, against the previous quarter
+    and the same quarter last year ("giảm 3,1% so với kỳ trước, tăng 38,0% so với cùng kỳ năm trước")."""
+    _, doc, _ = report
+    now, before, last_year = (province(built, k)["received_in_period"] for k in (PERIOD, "2024-Q4", "2024-Q1"))
+    assert before and last_year
+    changes = []
+    for other, label in ((before, "kỳ trước"), (last_year, "cùng kỳ năm trước")):
+        change = (now - other) / other
+        word = "tăng" if change > 0 else "giảm"
+        changes.append(f"{word} {fmt.signed_percent(abs(change)).lstrip('+')} so với {label}")
+    assert any(f"{fmt.count(now)} hồ sơ mới tiếp nhận ({', '.join(changes)})" in t for t in texts(doc))
