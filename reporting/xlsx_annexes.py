@@ -24,6 +24,7 @@ from reporting.content import (
     NO_DATA,
     compared_periods,
     gap_detail,
+    gap_subject,
     merged_label,
     subject,
     unit_name,
@@ -100,7 +101,8 @@ def _width(header: str, number_format: str | None) -> float:
     if header == "Tên thủ tục hành chính":
         return 60
     if number_format is None:
-        return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận") else 14
+        return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận", "Tiêu chí, chỉ số") \
+            else 14
     return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 9  # "13.734": six characters
 
 
@@ -333,13 +335,8 @@ class _Annexes:
             unit = d.unit_directory.get(row["unit_code"]) or {}
             return LEVEL_LABELS.get(unit.get("unit_level"), unit.get("unit_level"))
 
-        def criterion(row):
-            if row.get("criterion_code"):
-                return f"Tiêu chí {row['criterion_code']}"
-            return f"Chỉ số {row['indicator_code']}" if row.get("indicator_code") else "Báo cáo"
-
         return [("Cấp", level, None), ("Mã đơn vị", "unit_code", None), ("Tên đơn vị", name, None),
-                ("Tiêu chí, chỉ số", criterion, None),
+                ("Tiêu chí, chỉ số", gap_subject, None),
                 ("Loại thiếu sót", lambda r: GAP_LABELS.get(r["gap_type"], r["gap_type"]), None),
                 ("Tài liệu kiểm chứng", "evidence_ref", None), ("Chi tiết", gap_detail, None),
                 ("Giải trình của đơn vị", "explanation", None)]

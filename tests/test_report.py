@@ -423,6 +423,16 @@ def test_evidence_annex_in_vietnamese(report, annual, built):
     scores = [r for r in annual_rows if r["Loại thiếu sót"] == "điểm tự chấm không hợp lệ"]
     assert scores and all("ngoài thang điểm của tiêu chí" in r["Chi tiết"] and "outside" not in r["Chi tiết"]
                           for r in scores)
+    # every criterion and indicator is named as in the catalog the submission was judged against, with its code
+    named = dict(query(built, """select gap_id, coalesce('Tiêu chí ' || criterion_code || ' (' || criterion_name || ')',
+                                                       'Chỉ số ' || indicator_code || ' (' || indicator_name || ')',
+                                                       'Báo cáo')
+                                  from marts.evidence_gaps where period_key = %s order by unit_code, gap_type, 1""",
+                       [PERIOD]))
+    assert sorted(r["Tiêu chí, chỉ số"] for r in rows) == sorted(named.values())
+    assert query(built, "select count(*) from marts.evidence_gaps where (criterion_code is not null and criterion_name "
+                        "is null) or (indicator_code is not null and indicator_name is null)") == [(0,)]
+    assert any(r["Tiêu chí, chỉ số"].startswith("Tiêu chí ") and " (" in r["Tiêu chí, chỉ số"] for r in rows)
     files = [r for r in rows if r["Loại thiếu sót"] == "tệp không có trong hồ sơ"]
     assert files and all(r["Tài liệu kiểm chứng"] and r["Tài liệu kiểm chứng"] in r["Chi tiết"] for r in files)
     merged = [r for r in rows if r["Mã đơn vị"] not in {c for (c,) in query(
@@ -908,7 +918,10 @@ def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
     assert {letter.unit_code for letter in result.letters} == set(expected)
     names = dict(query(built, "select distinct on (unit_code) unit_code, unit_name from marts.dim_unit "
                               "where valid_from <= '2025-03-14' order by unit_code, valid_from desc"))
-    missing_file = query(built, """select unit_code, evidence_ref from marts.evidence_gaps where period_key = %s
+    missing_file = query(built, """select unit_code, evidence_ref,
+                                          coalesce('Tiêu chí ' || criterion_code || ' (' || criterion_name || ')',
+                                                   'Chỉ số ' || indicator_code || ' (' || indicator_name || ')')
+                                   from marts.evidence_gaps where period_key = %s
                                    and gap_type = 'FILE_MISSING' limit 1""", [PERIOD])[0]
     for letter in result.letters:
         doc = Document(str(letter.path))
@@ -923,6 +936,8 @@ def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
         assert doc.tables[-1].cell(0, 1).paragraphs[-1].text == CONFIG.signer_name
         if letter.unit_code == missing_file[0]:
             assert any(missing_file[1] in t and "đề nghị gửi bổ sung tệp" in t for t in items)
+            # the criterion or indicator by its code and its name in the catalog
+            assert any(f". {missing_file[2]}: " in t and missing_file[1] in t for t in items)
     summary = load_workbook(result.summary)["Đôn đốc"]
     listed = [r for r in summary.iter_rows(min_row=5, values_only=True) if r[0]]
     assert [r[2] for r in listed] == [letter.unit_code for letter in result.letters]
