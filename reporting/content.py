@@ -160,6 +160,16 @@ def evidence_gaps_by_unit(data: ReportData) -> dict[str, list[dict]]:
 
 
 
+def gap_subject(gap: dict) -> str:
+    """What a gap is about, as the office reads it: "Tiêu chí 1.1.1 (Ban hành kế hoạch CCHC năm …)", "Chỉ số
+    TTHC_SO_RA_SOAT (Số TTHC được rà soát, …)" — the catalog's code and name — or "Báo cáo" for the report itself."""
+    for kind, code, name in (("Tiêu chí", "criterion_code", "criterion_name"),
+                             ("Chỉ số", "indicator_code", "indicator_name")):
+        if gap.get(code):
+            return f"{kind} {gap[code]}" + (f" ({gap[name]})" if gap.get(name) else "")
+    return "Báo cáo"
+
+
 def gap_summary(gaps: list[dict]) -> str:
     """"2 tệp không có trong hồ sơ; 1 tệp rỗng": what is missing, by kind, in Vietnamese."""
     kinds: dict[str, int] = {}

@@ -497,7 +497,7 @@ class _Writer:
             parts.append(f"{word}{amount} so với {label.lower()}")
         return parts
 
-    def section_results(self, charts_png: dict[str, bytes], chart_units: int) -> None:
+    def section_results(self, charts_png: dict[str, bytes], chart_units: int, units_below: int) -> None:
         d, c = self.data, self.config
         province = d.province[d.key]
         self.heading("Kết quả trên các lĩnh vực")
@@ -531,9 +531,13 @@ class _Writer:
         self.most_late()
         if "by_unit" in charts_png:
             threshold = fmt.whole_percent(c.thresholds.get("on_time_rate"))
+            # capped at chart_max_units: the caption says so, and gives the count section IV gives
+            which = (f"{fmt.count(chart_units)} đơn vị có tỷ lệ giải quyết trước và đúng hạn dưới {threshold}"
+                     if chart_units == units_below else
+                     f"{fmt.count(chart_units)} đơn vị có tỷ lệ giải quyết trước và đúng hạn thấp nhất (trong số "
+                     f"{fmt.count(units_below)} đơn vị dưới {threshold})")
             self.image(charts_png["by_unit"], f"Biểu đồ 1. Tỷ lệ giải quyết trước và đúng hạn, tỷ lệ tiếp nhận "
-                                              f"trực tuyến của {fmt.count(chart_units)} đơn vị có tỷ lệ giải quyết "
-                                              f"trước và đúng hạn dưới {threshold}")
+                                              f"trực tuyến của {which}")
 
         self.subheading("3. Cải cách tổ chức bộ máy")
         self.manual("organisation")
@@ -664,9 +668,11 @@ class _Writer:
                 rows.append([name, label, fmt.count(unit[denominator]), fmt.percent(unit[column]),
                              fmt.percent(previous.get(column))])
         if rows:
-            self.simple_table(["Đơn vị", "Chỉ tiêu", "Số hồ sơ", "Kỳ này", "Kỳ trước (*)"], rows,
+            # "Năm trước" in the annual report, as in the rates table: its previous period is the year before
+            before = "Năm trước" if d.previous_key and d.previous_key == d.last_year_key else "Kỳ trước"
+            self.simple_table(["Đơn vị", "Chỉ tiêu", "Số hồ sơ", "Kỳ này", f"{before} (*)"], rows,
                               [5.0, 4.4, 2.0, 2.3, 2.3])
-            self.note("(*) Kỳ trước tính lại theo đơn vị hiện nay (gồm cả số liệu của các đơn vị đã hợp nhất vào); "
+            self.note(f"(*) {before} tính lại theo đơn vị hiện nay (gồm cả số liệu của các đơn vị đã hợp nhất vào); "
                       "đơn vị đã hợp nhất vào đơn vị khác không so sánh (–).")
         else:
             self.para(f"Không có đơn vị nào đủ {fmt.count(c.min_dossiers)} hồ sơ để xếp hạng.")
@@ -756,8 +762,11 @@ class _Writer:
                   f"đến {_when(d.data_as_of)}) như sau:")
         png = {}
         threshold = c.thresholds.get("on_time_rate")
-        below = [u for u in ranked(d, "on_time_rate", c.min_dossiers)
-                 if threshold is None or u["on_time_rate"] < threshold][:c.chart_max_units]
+        # the units section IV asks to improve: below the threshold and still existing at the end of the period
+        # (a unit merged away has no next period; the weakest-units table names it as merged)
+        all_below = [u for u in ranked(d, "on_time_rate", c.min_dossiers)
+                     if (threshold is None or u["on_time_rate"] < threshold) and u["unit_code"] in d.existing_at_end]
+        below = all_below[:c.chart_max_units]
         if below or len(d.trend) > 1:
             from reporting import charts  # matplotlib costs a second to import: only when a chart is drawn
 
@@ -768,7 +777,7 @@ class _Writer:
                 png["trend"] = charts.trend(d.trend, [d.period_name(r["period_key"]) for r in d.trend],
                                             "Toàn tỉnh qua các kỳ")
         self.section_direction()
-        self.section_results(png, len(below))
+        self.section_results(png, len(below), len(all_below))
         self.section_assessment()
         self.section_direction_next()
         self.section_proposals()

@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font
 
 from reformwh import formatting as fmt
 from reporting.config import ReportConfig, load_config
-from reporting.content import GAP_LABELS, LEVEL_LABELS, REPORT_GAPS, gap_detail, merged_label, unit_name
+from reporting.content import GAP_LABELS, LEVEL_LABELS, REPORT_GAPS, gap_detail, gap_subject, merged_label, unit_name
 from reporting.data import ReportData, ReportError, load
 
 # what the unit is asked to do, by gap type
@@ -86,8 +86,7 @@ def _items(data: ReportData, unit: dict | None, gaps: list[dict]) -> tuple[str |
     for gap in gaps:
         if gap["gap_type"] in REPORT_GAPS or not gap.get("flags_unit", True):
             continue
-        where = (f"Tiêu chí {gap['criterion_code']}" if gap.get("criterion_code") else
-                 f"Chỉ số {gap['indicator_code']}" if gap.get("indicator_code") else "Báo cáo")
+        where = gap_subject(gap)
         action = ACTIONS.get(gap["gap_type"], "bổ sung, hoàn thiện")
         label = GAP_LABELS.get(gap["gap_type"], gap["gap_type"])
         items.append(f"{where}: {gap_detail(gap) or label} — đề nghị {action}.")

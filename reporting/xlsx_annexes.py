@@ -24,6 +24,7 @@ from reporting.content import (
     NO_DATA,
     compared_periods,
     gap_detail,
+    gap_subject,
     merged_label,
     subject,
     unit_name,
@@ -43,6 +44,12 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 MERGED_SHEET = "Đơn vị sắp xếp"
 GROUP_SEPARATOR = " - "  # "group - label" headers become two header rows
 TITLE_ROWS = 4           # Phụ lục …, its title, "(Kèm theo …)", a blank row; the header starts below
+# Printing: a sheet is fitted to the page width, so a wide sheet prints small. A column width unit is about
+# 5.25 pt (7 px of the default font); A4 landscape leaves 784 pt between the margins, A3 landscape 1132 pt.
+# A sheet that A4 would shrink below MIN_PRINT_SCALE (11 pt text under 8 pt) is printed on A3.
+POINTS_PER_WIDTH_UNIT = 5.25
+PRINTABLE_WIDTH_PT = {"A4": 842 - 2 * 0.4 * 72, "A3": 1191 - 2 * 0.4 * 72}
+MIN_PRINT_SCALE = 0.72
 
 # (header, column or function of a row, number format); a format of None is text
 Column = tuple[str, object, str | None]
@@ -94,8 +101,15 @@ def _width(header: str, number_format: str | None) -> float:
     if header == "Tên thủ tục hành chính":
         return 60
     if number_format is None:
-        return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận") else 14
-    return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 11
+        return 30 if header in ("Chi tiết", "Lĩnh vực", "Tài liệu kiểm chứng", "Đơn vị tiếp nhận", "Tiêu chí, chỉ số") \
+            else 14
+    return 12 if number_format in (RATE_FORMAT, DECIMAL_FORMAT) else 9  # "13.734": six characters
+
+
+def print_scale(sheet, paper: str) -> float:
+    """The scale a sheet fitted to the width of a landscape `paper` prints at (1: full size)."""
+    width = sum((sheet.column_dimensions[get_column_letter(i)].width or 13) for i in range(1, sheet.max_column + 1))
+    return min(1.0, PRINTABLE_WIDTH_PT[paper] / (width * POINTS_PER_WIDTH_UNIT))
 
 
 class _Annexes:
@@ -120,7 +134,8 @@ class _Annexes:
         sheet.row_dimensions[2].height = 34
 
     def _print_setup(self, sheet, header_rows: str | None) -> None:
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4 if print_scale(sheet, "A4") >= MIN_PRINT_SCALE else \
+            sheet.PAPERSIZE_A3
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0  # as many pages down as needed
@@ -320,13 +335,8 @@ class _Annexes:
             unit = d.unit_directory.get(row["unit_code"]) or {}
             return LEVEL_LABELS.get(unit.get("unit_level"), unit.get("unit_level"))
 
-        def criterion(row):
-            if row.get("criterion_code"):
-                return f"Tiêu chí {row['criterion_code']}"
-            return f"Chỉ số {row['indicator_code']}" if row.get("indicator_code") else "Báo cáo"
-
         return [("Cấp", level, None), ("Mã đơn vị", "unit_code", None), ("Tên đơn vị", name, None),
-                ("Tiêu chí, chỉ số", criterion, None),
+                ("Tiêu chí, chỉ số", gap_subject, None),
                 ("Loại thiếu sót", lambda r: GAP_LABELS.get(r["gap_type"], r["gap_type"]), None),
                 ("Tài liệu kiểm chứng", "evidence_ref", None), ("Chi tiết", gap_detail, None),
                 ("Giải trình của đơn vị", "explanation", None)]

@@ -377,6 +377,14 @@ def test_annexes_titles_names_headers_and_print_setup(report, annual):
             assert sheet.page_setup.orientation == "landscape", sheet.title
             assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0), sheet.title
             assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+            # fitted to the width, the sheet still prints readably (11 pt text no smaller than ~7.7 pt): a column
+            # width unit is ~5.25 pt; landscape A4 leaves 784 pt between the 0.4" margins, A3 1133 pt. Form II.06a
+            # with its rates (22 columns) printed at 46% of its size on A4: it goes on A3
+            paper = {9: 842, 8: 1191}[int(sheet.page_setup.paperSize)] - 2 * 0.4 * 72  # A4, A3 (OOXML paper codes)
+            width = _sheet_width(sheet)
+            assert paper / (width * 5.25) >= 0.7, (sheet.title, sheet.page_setup.paperSize, width)
+            if int(sheet.page_setup.paperSize) == 8:  # A3 only where A4 would be too small
+                assert 784 / (width * 5.25) < 0.72, sheet.title
             if sheet["A5"].value == "chưa có số liệu":
                 continue
             header, rows = annex(sheet)
@@ -390,7 +398,16 @@ def test_annexes_titles_names_headers_and_print_setup(report, annual):
                     assert row["Cấp"] in ("Cấp tỉnh", "Sở, ban, ngành", "Cấp huyện", "Cấp xã"), (sheet.title, row)
 
 
-def test_evidence_annex_in_vietnamese(report, built):
+def _sheet_width(sheet) -> float:
+    """The sheet's columns' widths added up (a saved workbook keeps adjacent columns of one width as one range)."""
+    widths = {}
+    for dimension in sheet.column_dimensions.values():
+        for column in range(dimension.min or 1, (dimension.max or dimension.min or 1) + 1):
+            widths[column] = dimension.width
+    return sum(widths.get(column) or 8.43 for column in range(1, sheet.max_column + 1))  # 8.43: Excel's default
+
+
+def test_evidence_annex_in_vietnamese(report, annual, built):
     _, _, xlsx = report
     header, rows = annex(xlsx["PL IV - Thiếu minh chứng"])
     assert len(rows) == query(built, "select count(*) from marts.evidence_gaps where period_key = %s",
@@ -400,10 +417,24 @@ def test_evidence_annex_in_vietnamese(report, built):
     codes = {t for (t,) in query(built, "select distinct gap_type from marts.evidence_gaps")}
     kinds = {r["Loại thiếu sót"] for r in rows}
     assert kinds and not kinds & codes and {"không gửi báo cáo", "gửi báo cáo trễ hạn"} <= kinds
-    # a self-assessed score outside its criterion's range, quoted from the loader's reason, in Vietnamese
-    scores = [r for r in rows if r["Loại thiếu sót"] == "điểm tự chấm không hợp lệ"]
+    # a self-assessed score outside its criterion's range, quoted from the loader's reason, in Vietnamese (scores
+    # are the annual self-report's: the annual annex IV has them)
+    _, annual_rows = annex(annual[2]["PL IV - Thiếu minh chứng"])
+    scores = [r for r in annual_rows if r["Loại thiếu sót"] == "điểm tự chấm không hợp lệ"]
     assert scores and all("ngoài thang điểm của tiêu chí" in r["Chi tiết"] and "outside" not in r["Chi tiết"]
                           for r in scores)
+    # every criterion and indicator is named as in the catalog the submission was judged against, with its code
+    named = dict(query(built, """select gap_id, coalesce('Tiêu chí ' || criterion_code || ' (' || criterion_name || ')',
+                                                       'Chỉ số ' || indicator_code || ' (' || indicator_name || ')',
+                                                       'Báo cáo')
+                                  from marts.evidence_gaps where period_key = %s order by unit_code, gap_type, 1""",
+                       [PERIOD]))
+    assert sorted(r["Tiêu chí, chỉ số"] for r in rows) == sorted(named.values())
+    assert query(built, "select count(*) from marts.evidence_gaps where (criterion_code is not null and criterion_name "
+                        "is null) or (indicator_code is not null and indicator_name is null)") == [(0,)]
+    # a quarter's gaps are indicators' (criteria are scored in the annual self-report): named too
+    assert any(r["Tiêu chí, chỉ số"].startswith(("Tiêu chí ", "Chỉ số ")) and " (" in r["Tiêu chí, chỉ số"]
+               for r in rows)
     files = [r for r in rows if r["Loại thiếu sót"] == "tệp không có trong hồ sơ"]
     assert files and all(r["Tài liệu kiểm chứng"] and r["Tài liệu kiểm chứng"] in r["Chi tiết"] for r in files)
     merged = [r for r in rows if r["Mã đơn vị"] not in {c for (c,) in query(
@@ -596,6 +627,11 @@ def test_report_dag_on_demand_and_scheduled(built, tmp_path, monkeypatch):
     monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
     monkeypatch.setenv("REFORMWH_HOME", str(tmp_path / "home"))
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    # the DAG's files are checked by name, not the PDFs: no LibreOffice conversion here (the annual fixture's PDF
+    # and the CLI test check the conversion), two fewer conversions of a minute's CPU on a shared machine
+    import reporting
+
+    monkeypatch.setattr(reporting, "_pdf", lambda docx: (None, "PDF skipped in the DAG test"))
 
     def fresh_dag():  # dag.test() keeps a run's params on the DAG object
         spec = importlib.util.spec_from_file_location("report_dag", root / "dags" / "report.py")
@@ -607,12 +643,15 @@ def test_report_dag_on_demand_and_scheduled(built, tmp_path, monkeypatch):
     assert (dag.max_active_runs, dag.catchup, set(dag.tags)) == (1, False, {"reformwh", "report"})
     assert all(t.retries == 2 and t.owner == "data-engineering" and t.on_failure_callback for t in dag.tasks)
     assert dag.test(run_conf={"period_key": "2025-Q3", "edition": "final"}).state == "success"
+    # the scheduled run judges what is due on its day (the DAG follows the checked marts, not a logical date):
+    # the day after Q3's units' deadlines, as a deployment sets it with REFORMWH_REPORT_STATUS_AS_OF
+    monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", "2025-09-16")
     assert fresh_dag().test(logical_date=pendulum.datetime(2025, 9, 16, tz="Asia/Ho_Chi_Minh")).state == "success"
     letters = sorted(p.name for p in (tmp_path / "home" / "letters").iterdir())
     assert letters == ["cong-van-don-doc_2025-Q3", "danh-sach-don-doc_2025-Q3.xlsx"]  # with the final edition
     runs = query(built, "select edition from reports.report_runs where period_key = '2025-Q3' order by run_id")
     assert runs == [("final",), ("preliminary",)]  # the scheduled run added only the edition not yet made
-    assert sorted(p.name for p in (tmp_path / "home" / "reports").iterdir() if p.suffix != ".pdf") == [
+    assert sorted(p.name for p in (tmp_path / "home" / "reports").iterdir()) == [
         "bao-cao-cchc_2025-Q3_final.docx", "bao-cao-cchc_2025-Q3_final_phu-luc.xlsx",
         "bao-cao-cchc_2025-Q3_preliminary.docx", "bao-cao-cchc_2025-Q3_preliminary_phu-luc.xlsx"]
 
@@ -742,6 +781,18 @@ def test_weakest_and_section_iv_with_targets_as_stated(report, annual):
         assert "Văn phòng hoàn thiện trước khi trình ký" not in body  # no drafting note
     assert any(t.startswith("Các phụ lục số liệu chi tiết (Phụ lục I–IV)") for t in texts(report[1]))
     assert any(t.startswith("Các phụ lục số liệu chi tiết (Phụ lục I–V)") for t in texts(annual[1]))
+    # the chart's caption counts the units below the threshold as section IV does (units that still exist)
+    for _, doc, _ in (report, annual):
+        caption = next(t for t in texts(doc) if t.startswith("Biểu đồ 1."))
+        task = next(t for t in texts(doc) if t.startswith("1. Nâng tỷ lệ giải quyết trước và đúng hạn"))
+        below = task.split(": ", 1)[1].split(" đơn vị chưa đạt")[0]
+        assert caption.endswith((f"của {below} đơn vị có tỷ lệ giải quyết trước và đúng hạn dưới 95%",
+                                 f"(trong số {below} đơn vị dưới 95%)")), (caption, task)
+    # the column of the previous period is named as in the rates table: the year before, in the annual report
+    for (_, doc, _), before in ((report, "Kỳ trước"), (annual, "Năm trước")):
+        weakest = next(t for t in table_starting(doc, "Đơn vị") if t.cell(0, 1).text == "Chỉ tiêu")
+        assert weakest.rows[0].cells[-1].text == f"{before} (*)"
+        assert any(t.startswith(f"(*) {before} tính lại theo đơn vị hiện nay") for t in texts(doc))
     # merged and dissolved units in the annual ranking say so
     weakest = [t for t in table_starting(annual[1], "Đơn vị") if t.cell(0, 1).text == "Chỉ tiêu"]
     named = [r.cells[0].text for t in weakest for r in t.rows[1:]]
@@ -781,12 +832,23 @@ def test_chart_shows_what_its_caption_says_in_a_serif_face(report, built):
 
     _, doc, _ = report
     drawn = DRAWN
-    below = query(built, """select count(*) from marts.reform_quarter where period_key = %s and resolved_total >= 10
-                            and on_time_rate < 0.95""", [PERIOD])[0][0]
-    shown = min(below, CONFIG.chart_max_units)
-    assert len(drawn["units"]) == shown and all(u["on_time_rate"] < Decimal("0.95") for u in drawn["units"])
+    # the units section IV names: below the threshold and still existing at the end of the quarter
+    below = query(built, """select unit_code from marts.reform_quarter q where period_key = %s
+                            and resolved_total >= 10 and on_time_rate < 0.95 and exists (
+                              select from marts.dim_unit u where u.unit_code = q.unit_code
+                              and u.valid_from <= q.period_end and coalesce(u.valid_to, q.period_end) >= q.period_end)
+                            order by on_time_rate, unit_code""", [PERIOD])
+    shown = min(len(below), CONFIG.chart_max_units)
+    assert [u["unit_code"] for u in drawn["units"]] == [code for (code,) in below][:shown]
+    assert LD not in {u["unit_code"] for u in drawn["units"]}  # merged on 01/03/2025: not drawn
     caption = next(t for t in texts(doc) if t.startswith("Biểu đồ 1."))
-    assert f"của {fmt.count(shown)} đơn vị có tỷ lệ giải quyết trước và đúng hạn dưới 95%" in caption
+    if shown == len(below):
+        assert caption.endswith(f"của {fmt.count(shown)} đơn vị có tỷ lệ giải quyết trước và đúng hạn dưới 95%")
+    else:  # capped: the caption does not claim these are all the units below the threshold
+        assert caption.endswith(f"của {fmt.count(shown)} đơn vị có tỷ lệ giải quyết trước và đúng hạn thấp nhất "
+                                f"(trong số {fmt.count(len(below))} đơn vị dưới 95%)")
+    assert any(t.startswith(f"1. Nâng tỷ lệ giải quyết trước và đúng hạn lên tối thiểu 95%: {fmt.count(len(below))} "
+                            "đơn vị chưa đạt") for t in texts(doc))
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
@@ -845,20 +907,23 @@ def test_generation_is_quick_and_imports_matplotlib_only_for_charts(annual):
 
 def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
     from reformwh.cli import main
-    from reporting.letters import generate_letters
+    from reporting.letters import generate_letters, working_day_after
 
     result = generate_letters(built.database_url, PERIOD, tmp_path, date(2026, 1, 5), CONFIG)
     assert result.deadline == date(2026, 1, 12)  # five working days
-    # holidays respected: 30/04, 01/05 and 02/05/2025 are days off
-    assert generate_letters(built.database_url, PERIOD, tmp_path / "may", date(2025, 4, 28),
-                            CONFIG).deadline == date(2025, 5, 8)
+    # holidays respected: 30/04, 01/05 and 02/05/2025 are days off (the calendar the letters' deadline is read from)
+    with psycopg.connect(built.database_url) as conn:
+        assert working_day_after(conn, date(2025, 4, 28), CONFIG.letter_deadline_working_days) == date(2025, 5, 8)
     expected = dict(query(built, """select unit_code, count(*) filter (where flags_unit or gap_type = 'REPORT_LATE')
                                     from marts.evidence_gaps where period_key = %s group by unit_code
                                     having bool_or(flags_unit or gap_type = 'REPORT_LATE')""", [PERIOD]))
     assert {letter.unit_code for letter in result.letters} == set(expected)
     names = dict(query(built, "select distinct on (unit_code) unit_code, unit_name from marts.dim_unit "
                               "where valid_from <= '2025-03-14' order by unit_code, valid_from desc"))
-    missing_file = query(built, """select unit_code, evidence_ref from marts.evidence_gaps where period_key = %s
+    missing_file = query(built, """select unit_code, evidence_ref,
+                                          coalesce('Tiêu chí ' || criterion_code || ' (' || criterion_name || ')',
+                                                   'Chỉ số ' || indicator_code || ' (' || indicator_name || ')')
+                                   from marts.evidence_gaps where period_key = %s
                                    and gap_type = 'FILE_MISSING' limit 1""", [PERIOD])[0]
     for letter in result.letters:
         doc = Document(str(letter.path))
@@ -873,6 +938,8 @@ def test_reminder_letters(built, tmp_path, capsys, monkeypatch):
         assert doc.tables[-1].cell(0, 1).paragraphs[-1].text == CONFIG.signer_name
         if letter.unit_code == missing_file[0]:
             assert any(missing_file[1] in t and "đề nghị gửi bổ sung tệp" in t for t in items)
+            # the criterion or indicator by its code and its name in the catalog
+            assert any(f". {missing_file[2]}: " in t and missing_file[1] in t for t in items)
     summary = load_workbook(result.summary)["Đôn đốc"]
     listed = [r for r in summary.iter_rows(min_row=5, values_only=True) if r[0]]
     assert [r[2] for r in listed] == [letter.unit_code for letter in result.letters]
@@ -1008,3 +1075,17 @@ def test_late_dossiers_by_field_and_procedure(report, annual, built):
     # the annual report has them too
     assert "PL II - Trễ hạn theo thủ tục" in annual[2].sheetnames
     assert any(t.startswith("Hồ sơ trễ hạn theo thủ tục (") for t in texts(annual[1]))
+
+
+def test_received_count_compared_with_both_periods(report, built):
+    """Item 3: counts are compared as well as rates — the dossiers newly received, against the previous quarter
+    and the same quarter last year ("giảm 3,1% so với kỳ trước, tăng 38,0% so với cùng kỳ năm trước")."""
+    _, doc, _ = report
+    now, before, last_year = (province(built, k)["received_in_period"] for k in (PERIOD, "2024-Q4", "2024-Q1"))
+    assert before and last_year
+    changes = []
+    for other, label in ((before, "kỳ trước"), (last_year, "cùng kỳ năm trước")):
+        change = (now - other) / other
+        word = "tăng" if change > 0 else "giảm"
+        changes.append(f"{word} {fmt.signed_percent(abs(change)).lstrip('+')} so với {label}")
+    assert any(f"{fmt.count(now)} hồ sơ mới tiếp nhận ({', '.join(changes)})" in t for t in texts(doc))

@@ -313,15 +313,35 @@ gaps as (
     where statuses.report_status in ('missing', 'late')
 )
 
+-- the criterion's or indicator's name from the catalog the submission was judged against, for the office's lists
 select
-    md5(concat_ws('|', period_key, unit_code, criterion_code, indicator_code, gap_type, item_line, detail)) as gap_id,
-    period_key,
-    unit_code,
-    criterion_code,
-    indicator_code,
-    gap_type,
-    evidence_ref,
-    detail,
-    explanation,
-    detected_at
+    md5(concat_ws(
+        '|', gaps.period_key, gaps.unit_code, gaps.criterion_code, gaps.indicator_code, gaps.gap_type,
+        gaps.item_line, gaps.detail
+    )) as gap_id,
+    gaps.period_key,
+    gaps.unit_code,
+    gaps.criterion_code,
+    criteria.criterion_name,
+    gaps.indicator_code,
+    indicators.indicator_name,
+    gaps.gap_type,
+    gaps.evidence_ref,
+    gaps.detail,
+    gaps.explanation,
+    gaps.detected_at
 from gaps
+left join latest
+    on
+        gaps.unit_code = latest.unit_code
+        and gaps.period_key = latest.period_key
+left join {{ ref('int_criteria_leaves_listed') }} as criteria
+    on
+        latest.year = criteria.year
+        and latest.unit_level = criteria.unit_level
+        and gaps.criterion_code = criteria.criterion_code
+left join {{ ref('stg_reference__indicators') }} as indicators
+    on
+        latest.year = indicators.year
+        and latest.unit_level = indicators.unit_level
+        and gaps.indicator_code = indicators.indicator_code
