@@ -9,6 +9,10 @@ with flagged as (
     select * from {{ ref('int_dossier_periods_flagged') }}
 ),
 
+periods as (
+    select period_key from {{ ref('int_periods_evaluated') }}
+),
+
 chains as (
     select * from {{ ref('int_unit_chains_walked') }}
 ),
@@ -17,30 +21,32 @@ existing as (
     select * from {{ ref('int_unit_periods_existing') }}
 ),
 
+-- the as-was unit depends only on the period and the dossier's unit, so it is chosen once per (period,
+-- unit), not per dossier: (flagged is then read once, and a filter on period_key reaches the dossiers)
 candidates as (
     select
-        flagged.period_key,
-        flagged.dossier_code,
+        periods.period_key,
+        chains.unit_code,
         chains.chain_unit_code,
         row_number() over (
-            partition by flagged.period_key, flagged.dossier_code
+            partition by periods.period_key, chains.unit_code
             order by
                 (existing.unit_code is not null) desc,
                 -- the first existing unit, or failing that the chain's last one
                 case when existing.unit_code is not null then chains.step else -chains.step end asc
         ) as candidate_rank
-    from flagged
-    inner join chains on flagged.dossier_unit_code = chains.unit_code
+    from periods
+    cross join chains
     left join existing
         on
-            flagged.period_key = existing.period_key
+            periods.period_key = existing.period_key
             and chains.chain_unit_code = existing.unit_code
 ),
 
 chosen as (
     select
         period_key,
-        dossier_code,
+        unit_code as dossier_unit_code,
         chain_unit_code as unit_code
     from candidates
     where candidate_rank = 1
@@ -78,4 +84,4 @@ from flagged
 left join chosen
     on
         flagged.period_key = chosen.period_key
-        and flagged.dossier_code = chosen.dossier_code
+        and flagged.dossier_unit_code = chosen.dossier_unit_code
