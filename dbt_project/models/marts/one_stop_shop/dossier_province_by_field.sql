@@ -43,7 +43,7 @@ select
     cast(field_name as text) as field_name,
     cast(units_with_late as bigint) as units_with_late,
     {{ dossier_kpi_select() }},
-    cast(late_rate as numeric) as late_rate,
-    cast(late_share as numeric) as late_share,
+    cast(late_rate as {{ rate_type() }}) as late_rate,
+    cast(late_share as {{ rate_type() }}) as late_share,
     cast(data_as_of as timestamp) as data_as_of
 from rated

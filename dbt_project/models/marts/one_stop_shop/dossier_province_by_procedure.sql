@@ -72,8 +72,8 @@ select
     cast(fields.field_name as text) as field_name,
     cast(rated.units_with_late as bigint) as units_with_late,
     {{ dossier_kpi_select('rated') }},
-    cast(rated.late_rate as numeric) as late_rate,
-    cast(rated.late_share as numeric) as late_share,
+    cast(rated.late_rate as {{ rate_type() }}) as late_rate,
+    cast(rated.late_share as {{ rate_type() }}) as late_share,
     cast(periods.data_as_of as timestamp) as data_as_of
 from rated
 inner join periods on rated.period_key = periods.period_key
