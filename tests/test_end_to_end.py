@@ -230,11 +230,12 @@ def test_no_data_is_null_not_zero_and_every_period_mart_says_if_complete(built):
         assert query(built, "select col_description(%s::regclass, attnum) like 'True when the data reaches past%%' "
                             "from pg_attribute where attrelid = %s::regclass and attname = 'is_complete'",
                      [f"marts.{table}"] * 2) == [(True,)], table
-    # what psql and a BI tool see: rates (and shares) with 4 decimals, self-assessed points with 2 (they had 20 and a varying number)
+    # what psql and a BI tool see: rates and shares with 4 decimals, self-assessed points with 2 (they had 20 and
+    # a varying number)
     wrong = query(built, "select table_name, column_name, numeric_scale from information_schema.columns "
                          "where table_schema = 'marts' and data_type = 'numeric' and numeric_scale <> "
-                         "case when column_name like '%%rate' or column_name like '%%share' or column_name like 'avg%%' "
-                             "then 4 else 2 end")
+                         "case when column_name like '%%rate' or column_name like '%%share' "
+                         "or column_name like 'avg%%' then 4 else 2 end")
     assert wrong == []
     # every rate of every mart: 4 decimals (a mart or column added later is held to it too)
     assert query(built, "select count(*) filter (where numeric_scale is distinct from 4), count(*) "
