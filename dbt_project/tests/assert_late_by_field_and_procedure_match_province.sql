@@ -1,7 +1,8 @@
 -- sqlfluff:indentation:template_blocks_indent:false
 -- Province-wide late dossiers by field and by procedure (the report's explanations): every counted
 -- (period, dossier) sits with one field and one procedure, so the rows of a period sum to reform_province
--- (late, late without an apology letter, handled), their late shares sum to 1, and no (period, procedure)
+-- (late, late without an apology letter, handled), their late shares sum to 1 (each share is rounded to 4
+-- places: within half a unit of the 4th place per row), and no (period, procedure)
 -- repeats or lacks its code. Only the periods this build counted again can have changed
 -- (int_dossier_periods_affected: every period on a build over everything), so only they are checked.
 -- depends_on: {{ ref('int_dossier_periods_affected') }}
@@ -25,6 +26,7 @@ with procedures as (
 fields as (
     select
         period_key,
+        count(*) as n_rows,
         sum(late_total) as late_total,
         sum(late_without_apology) as late_without_apology,
         sum(received_total) as received_total,
@@ -49,5 +51,8 @@ where
         or coalesce(f.late_total, 0) <> p.late_total
         or coalesce(f.late_without_apology, 0) <> p.late_without_apology
         or coalesce(f.received_total, 0) <> p.received_total
-        or (p.late_total > 0 and (abs(pr.late_share - 1) > 1e-9 or abs(f.late_share - 1) > 1e-9))
+        or (
+            p.late_total > 0
+            and (abs(pr.late_share - 1) > 0.00005 * pr.n_rows or abs(f.late_share - 1) > 0.00005 * f.n_rows)
+        )
     )
