@@ -70,9 +70,11 @@ def test_settled_files_are_filed_by_outcome_without_overwriting(local):
     results = [LoadResult(folder / "a_20250101.csv", "already_loaded", load_id=7),
                LoadResult(folder / "b_20250102.csv", "rejected", message="b_20250102.csv: no header row")]
     summary = settle_files(local, "one_stop_shop", results, day=date(2025, 6, 16))
+    rejected = folder / "rejected" / "2025-06-16"
+    # the steward's alert says where the rejected file went
     assert summary == {"files": 2, "loaded": 0, "already_loaded": 1, "rows_loaded": 0, "rows_quarantined": 0,
-                       "rejected": [{"file": "b_20250102.csv", "message": "b_20250102.csv: no header row"}]}
+                       "rejected": [{"file": "b_20250102.csv", "message": "b_20250102.csv: no header row",
+                                     "moved_to": str(rejected / "b_20250102.csv")}]}
     assert old.read_text() == "an earlier delivery of the same name"
     assert (folder / "processed" / "2025-06-16" / "a_20250101.1.csv").read_text() == "a_20250101.csv"
-    rejected = folder / "rejected" / "2025-06-16"
     assert (rejected / "b_20250102.csv.reason.txt").read_text() == "b_20250102.csv: no header row\n"
