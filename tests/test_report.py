@@ -1018,7 +1018,8 @@ def test_late_dossiers_by_field_and_procedure(report, annual, built):
     # the identity the dbt test checks: every late dossier sits with one procedure and one field
     assert sum(r[3] for r in procedures) == sum(r[2] for r in fields) == p["late_total"]
     assert sum(r[6] for r in procedures) == p["late_without_apology"]
-    assert float(sum(r[4] for r in procedures if r[4])) == pytest.approx(1.0)
+    # each share is stored with 4 places: their sum is 1 within half a unit of the 4th place per procedure
+    assert float(sum(r[4] for r in procedures if r[4])) == pytest.approx(1.0, abs=0.00005 * len(procedures))
     # resolved late per procedure, counted independently from the dossiers (a closed quarter: its last day's end)
     recounted = dict(query(built, """select procedure_code, count(*) from marts.fct_dossier
                                      where is_counted and outcome = 'late' and received_at < '2025-03-15'
