@@ -128,7 +128,7 @@ def test_airflow_settings_are_real_configuration_keys(compose):
     assert keys
     for key in keys:
         _, section, option = key.lower().split("__", 2)
-        if section in ("celery", "cosmos"):  # the Celery provider's and Cosmos's own sections
+        if section == "celery":  # the Celery provider's own section
             continue
         assert option in config.get(section, {}).get("options", {}), f"{key}: no such Airflow setting"
 
