@@ -1,7 +1,7 @@
 # The project image: the CLI, the DAGs and Airflow (every Airflow component of docker-compose.yml runs it).
 # The install is the README's: `python3 dev.py install` = `uv sync --frozen` from uv.lock (here with the
-# production group, Celery, and without the developers' tools), then `reformwh dbt-parse`: the dbt manifest
-# the transformation DAG renders its tasks from is in the image (.dockerignore keeps a stale one out).
+# production group, Celery, and without the developers' tools). dbt's state is not in the image (.dockerignore):
+# each warehouse's parse is kept under REFORMWH_HOME (reformwh.settings.Settings.dbt_target_dir).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \

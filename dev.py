@@ -56,9 +56,6 @@ def ensure_environment(extra: list[str] = ()) -> None:
         subprocess.run([str(uv), "sync", "--frozen", "--quiet", "--python", sys.executable, *extra], cwd=ROOT,
                        env=env, check=True)
         STAMP.write_text(stamp)
-    # The Airflow transformation DAG renders its tasks from dbt's manifest (`reformwh dbt-parse`, no database).
-    if not (ROOT / "dbt_project" / "target" / "manifest.json").exists():
-        subprocess.run([str(ROOT / ".venv" / "bin" / "reformwh"), "dbt-parse"], cwd=ROOT, check=True)
 
 
 def main() -> int:

@@ -51,7 +51,13 @@ def run_dbt(settings: Settings, args: list[str], quiet: bool = False, node_resul
 
     os.environ.update(dbt_env(settings.database_url))
     os.environ["REFORMWH_DBT_ROLE"] = dbt_role(settings.database_url)
+    target = settings.dbt_target_dir
+    # a command with a target folder of its own (docs generate) still starts from this warehouse's parse
     flags = ["--no-use-colors"] + (["--quiet"] if quiet else [])
+    if (target / "partial_parse.msgpack").exists():
+        flags += ["--partial-parse-file-path", str(target / "partial_parse.msgpack")]
+    if "--target-path" not in args:
+        args = [*args, "--target-path", str(target)]
     result = dbtRunner().invoke(
         [*flags, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     )
@@ -81,33 +87,34 @@ def _node_result(node) -> dict:
 
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
-# `dbt parse` reads the profile but never connects: placeholders do when no warehouse is configured (image build).
+# `dbt parse` reads the profile but never connects: placeholders do when no warehouse is given (`reformwh dbt-parse`).
 _PARSE_PLACEHOLDERS = {"REFORMWH_DBT_HOST": "localhost", "REFORMWH_DBT_PORT": "5432", "REFORMWH_DBT_USER": "reformwh",
                        "REFORMWH_DBT_PASSWORD": "", "REFORMWH_DBT_DBNAME": "reformwh"}
 
 
-def parse_project(database_url: str | None = None) -> Path:
-    """Write dbt_project/target/manifest.json and partial_parse.msgpack with `dbt parse` (no database needed):
-    the install step, `reformwh airflow` and the image build run this. Given the warehouse's URL, the parse is
-    made with its profile, so the next `dbt build` on it parses partially (dbt parses everything again, a
-    minute or more, when the profile's host, port, user or database or a variable from the environment
-    differ). The files are replaced atomically, so a running dbt never reads half of one."""
+def parse_project(settings: Settings | None = None) -> Path:
+    """Write dbt_project/target/manifest.json (the column descriptions `reformwh bi` gives Superset) with
+    `dbt parse`, which needs no database. Given the settings, the parse is made with the warehouse's profile
+    into its target folder (Settings.dbt_target_dir), so the next `dbt build` on it parses partially: `reformwh
+    airflow` does this at start. The manifest is replaced atomically, so a reader never sees half of one."""
+    import shutil
     import tempfile
 
     from dbt.cli.main import dbtRunner
 
-    if database_url:
-        os.environ.update(dbt_env(database_url))
-    os.environ["REFORMWH_DBT_ROLE"] = dbt_role(database_url) if database_url else ""
-    for key, value in _PARSE_PLACEHOLDERS.items():
-        os.environ.setdefault(key, value)
     MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=MANIFEST_PATH.parent, prefix=".parse-") as scratch:
-        result = dbtRunner().invoke(["--no-use-colors", "--quiet", "parse", "--target-path", scratch,
-                                     "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
-        if not result.success:
-            raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
-        # partial_parse.msgpack lets the next dbt build skip most of the parsing
-        os.replace(Path(scratch) / "partial_parse.msgpack", MANIFEST_PATH.parent / "partial_parse.msgpack")
+        if settings is not None:
+            if not run_dbt(settings, ["parse"], quiet=True):
+                raise RuntimeError("dbt parse failed: see dbt_project/logs/dbt.log")
+            shutil.copyfile(settings.dbt_target_dir / "manifest.json", Path(scratch) / "manifest.json")
+        else:
+            os.environ["REFORMWH_DBT_ROLE"] = ""
+            for key, value in _PARSE_PLACEHOLDERS.items():
+                os.environ.setdefault(key, value)
+            result = dbtRunner().invoke(["--no-use-colors", "--quiet", "parse", "--target-path", scratch,
+                                         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)])
+            if not result.success:
+                raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt_project/logs/dbt.log'}")
         os.replace(Path(scratch) / "manifest.json", MANIFEST_PATH)
     return MANIFEST_PATH

@@ -199,7 +199,7 @@ def run(settings: Settings, port: int = 8080, sample_scale: float = 0.1, samples
     if samples:  # the sample world ends with its newest extraction: judge report statuses as of it, as the demo does
         os.environ.setdefault("REFORMWH_REPORT_STATUS_AS_OF", "data")
     # with the warehouse's profile and the same environment as the tasks: their dbt build parses partially
-    print(f"dbt manifest: {parse_project(settings.database_url)}", flush=True)
+    print(f"dbt manifest: {parse_project(settings)}", flush=True)
     if samples:
         written = _write_samples(settings, sample_scale)
         print(f"sample exports written to {settings.landing_dir}: {written} file(s)" if written else

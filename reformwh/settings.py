@@ -58,7 +58,16 @@ class Settings:
 
     @property
     def dbt_target_dir(self) -> Path:
-        return DBT_PROJECT_DIR / "target"
+        """dbt's target folder for this warehouse (its partial-parse state and the run's artifacts), one per
+        warehouse under REFORMWH_HOME: dbt parses the whole project again (a minute or more) when the saved
+        state was made with another profile, so processes on different warehouses from one checkout (tests
+        beside a running Airflow) must not share one."""
+        import hashlib
+        from urllib.parse import urlparse
+
+        url = urlparse(self.database_url)
+        identity = f"{url.username}@{url.hostname}:{url.port}{url.path}"
+        return self.home / "dbt_target" / hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     @cached_property
     def pii_hash_key(self) -> bytes:
