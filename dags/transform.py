@@ -1,9 +1,11 @@
 """Transformation: after new rows arrive in raw (an event on any raw table's Asset), `reformwh build` — the
-same code path as the CLI (reformwh.pipeline.build): reference data, then one `dbt build` of every model and
-its tests, incremental over the loads not processed yet, then the roles' grants. It holds the loads-and-builds
-lock exclusively, so it waits for loads in progress (and for quality or a report reading the marts), and no
-load starts while it runs. Every model's and test's result (dbt's run_results) is in the task log and in the
-event it publishes on reformwh://marts/all; a failing model or test fails the task."""
+same code path as the CLI (reformwh.pipeline.build), once no load has finished for a minute (the debounce:
+sources arriving together make one build; REFORMWH_TRANSFORM_DEBOUNCE_SECONDS). Reference data, then one
+`dbt build` of every model and its tests, incremental over the loads not processed yet, then the roles'
+grants. It holds the loads-and-builds lock exclusively, so it waits for loads in progress (and for quality or
+a report reading the marts), and no load starts while it runs. Every model's and test's result (dbt's
+run_results) is in the task log and in the event it publishes on reformwh://marts/all; a failing model or
+test fails the task."""
 
 import json
 import logging
@@ -38,8 +40,12 @@ def transform():
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
+        settings = get_settings()
+        waited = orchestration.wait_for_loads_to_settle(settings)
+        if waited:
+            log.info("waited %.0f s for the loads to settle: one build for the sources that arrived together", waited)
         results: list[dict] = []
-        ok = pipeline.build(get_settings(), progress=log.info, quiet=True, node_results=results)
+        ok = pipeline.build(settings, progress=log.info, quiet=True, node_results=results)
         summary = orchestration.dbt_results_summary(results)
         for line in orchestration.dbt_results_table(results):
             log.info(line)

@@ -85,6 +85,11 @@ DAG_RUN_TIMEOUT = timedelta(hours=4)
 # dbt builds one at a time, whatever starts them (`reformwh airflow` and the compose init job create the pool)
 DBT_POOL = "dbt"
 _POST_ATTEMPTS = 3
+# The transformation's debounce: it starts once no file load has finished for this many seconds (at most
+# TRANSFORM_DEBOUNCE_LIMIT later), so a morning's sources, finishing minutes apart, make one build, not one each.
+TRANSFORM_DEBOUNCE_ENV = "REFORMWH_TRANSFORM_DEBOUNCE_SECONDS"
+TRANSFORM_DEBOUNCE_SECONDS = 60.0
+TRANSFORM_DEBOUNCE_LIMIT = timedelta(minutes=15)
 
 
 def post_alert(payload: dict, url_variable: str = ALERT_WEBHOOK_ENV, fallback_variable: str | None = None) -> bool:
@@ -332,6 +337,33 @@ def top_quarantine_reasons(settings: Settings, load_ids: list[int], limit: int =
 
 
 # -- Assets ----------------------------------------------------------------------------------------------------
+
+def wait_for_loads_to_settle(settings: Settings, quiet_seconds: float | None = None,
+                             limit: timedelta = TRANSFORM_DEBOUNCE_LIMIT, sleep=time.sleep) -> float:
+    """Wait until no file load has finished for `quiet_seconds` (REFORMWH_TRANSFORM_DEBOUNCE_SECONDS, default
+    60; 0 does not wait), or until `limit` has passed. Loads still running need no waiting here: the build
+    waits for them on the loads-and-builds lock. Returns the seconds waited."""
+    import psycopg
+
+    from reformwh.pipeline import connect
+
+    if quiet_seconds is None:
+        quiet_seconds = float(os.environ.get(TRANSFORM_DEBOUNCE_ENV) or TRANSFORM_DEBOUNCE_SECONDS)
+    waited = 0.0
+    while waited < limit.total_seconds():
+        with connect(settings) as conn:  # the database's clock, the one finished_at was written with
+            try:
+                since_last = conn.execute("select extract(epoch from now() - max(finished_at))::float8"
+                                          " from audit.file_loads").fetchone()[0]
+            except psycopg.errors.UndefinedTable:  # a manual run on a warehouse that never loaded a file
+                break
+        if since_last is None or since_last >= quiet_seconds:
+            break
+        pause = min(quiet_seconds - since_last, limit.total_seconds() - waited)
+        sleep(pause)
+        waited += pause
+    return waited
+
 
 def raw_assets_any(sources: list[str] | None = None):
     """The transformation's schedule: a new event on any raw table's Asset."""

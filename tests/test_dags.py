@@ -55,7 +55,6 @@ def airflow_db(server_url, tmp_path_factory):
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # no usage metrics posted from the tests
     }
     saved = {key: os.environ.get(key) for key in env}
     _configure_airflow(env)
@@ -181,7 +180,8 @@ def pipeline_env(airflow_db, server_url, tmp_path_factory):
     home = tmp_path_factory.mktemp("reformwh_airflow_home")
     env = {"REFORMWH_DATABASE_URL": _database_url(server_url, name), "REFORMWH_HOME": str(home),
            "REFORMWH_LANDING_DIR": str(home / "landing"), "REFORMWH_REFERENCE_DIR": str(SAMPLES / "reference"),
-           "REFORMWH_REPORT_STATUS_AS_OF": "data"}
+           "REFORMWH_REPORT_STATUS_AS_OF": "data",
+           "REFORMWH_TRANSFORM_DEBOUNCE_SECONDS": "0"}  # test_transform_debounce.py tests the wait
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     from reformwh.settings import get_settings
