@@ -133,13 +133,39 @@ def _fill_gap_labels(text: str) -> str:
     return re.sub(r"\{gap_label:([\w.]+)\}", lambda m: f"case {m.group(1)} {cases} else {m.group(1)} end", text)
 
 
-def build_bundle(warehouse_uri: str, manifest_path: Path) -> bytes:
+def default_unit(settings: Settings) -> str:
+    """The unit the Đơn vị dashboard opens on, as its filter names it: the current department that received the
+    most dossiers, so that every province's dashboard opens on a unit of its own with figures; before the
+    first build, the first department of units.csv that handles procedures. The bundle changes when this does,
+    so the next start imports it again."""
+    import psycopg
+
+    from ingestion.reference import read_reference_units
+    from reformwh import pipeline
+
+    with contextlib.suppress(psycopg.errors.UndefinedTable):
+        busiest = pipeline.summary_rows(settings, """
+            select u.unit_name || ' (' || u.unit_code || ')' from marts.dim_unit u
+            join marts.reform_quarter r on r.unit_code = u.unit_code
+            where u.is_current_version and u.unit_level = 'department'
+            group by u.unit_code, u.unit_name order by sum(r.received_total) desc nulls last, u.unit_code limit 1""")
+        if busiest:
+            return busiest[0][0]
+    for unit in read_reference_units(settings.reference_dir):
+        handles_procedures = unit["has_procedures"].strip().lower() in ("true", "t", "yes", "y", "on", "1")
+        if unit["unit_level"] == "department" and not unit["valid_to"] and handles_procedures:
+            return f"{unit['unit_name']} ({unit['unit_code']})"
+    return ""
+
+
+def build_bundle(warehouse_uri: str, manifest_path: Path, default_unit: str = "") -> bytes:
     """bi/assets as a ZIP for Superset's import: the connection's URI filled in, and every dataset column's
     description (and a table's) from dbt's manifest where the mart documents it, so that they are never
     retyped in the YAML. Datasets over a SQL query (several marts) take the description of the column
     of the same name in the marts named by `extra.dbt_models`."""
     columns = _dbt_columns(manifest_path)
     replacements = _report_settings()
+    replacements["{default_unit}"] = json.dumps(default_unit, ensure_ascii=False)[1:-1]  # inside "…" in the YAML
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(ASSETS.rglob("*.yaml")):
@@ -227,7 +253,7 @@ def _manifest() -> Path:
 def write_bundle(settings: Settings, path: Path) -> Path:
     """The bundle alone (docker-compose's superset-init: the Superset container imports it at its start)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(build_bundle(warehouse_uri(settings), _manifest()))
+    path.write_bytes(build_bundle(warehouse_uri(settings), _manifest(), default_unit(settings)))
     path.chmod(0o600)  # it holds the BI role's password
     return path
 
