@@ -18,13 +18,7 @@ latest as (
         on
             s.unit_code = statuses.unit_code
             and s.period_key = statuses.period_key
-    left join lateral (
-        select u.unit_level
-        from {{ ref('stg_reference__units') }} as u
-        where u.unit_code = s.unit_code
-        order by u.valid_from desc
-        limit 1
-    ) as units on true
+    left join {{ ref('int_units_current') }} as units on s.unit_code = units.unit_code
     where s.is_latest
 ),
 

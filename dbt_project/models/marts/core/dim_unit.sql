@@ -21,8 +21,10 @@ select
     cast(units.successor_code as text) as successor_code,
     cast(coalesce(current_units.current_unit_code, units.unit_code) as text) as current_unit_code,
     cast(units.has_procedures as boolean) as has_procedures,
-    cast(
-        units.valid_from = max(units.valid_from) over (partition by units.unit_code) as boolean
-    ) as is_current_version
+    cast(last_versions.unit_code is not null as boolean) as is_current_version
 from units
 left join current_units on units.unit_code = current_units.unit_code
+left join {{ ref('int_units_current') }} as last_versions
+    on
+        units.unit_code = last_versions.unit_code
+        and units.valid_from = last_versions.valid_from
