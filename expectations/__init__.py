@@ -3,8 +3,8 @@
 - rules.py   the few kinds of rule a suite is made of, declared as data and turned into GX expectations;
 - raw.py     the raw tables' suites, derived from ingestion.contracts.CONTRACTS (a new source gets its suite
              by itself; its code sets and row rules are declared in raw.SOURCE_RULES, in one place);
-- marts.py   the mart suites (period marts, province, dimensions, facts), built from the columns each table
-             actually has, so columns added later are checked by name pattern (`*_rate`) without new code;
+- marts.py   the mart suites, declared per mart (MART_CHECKS): only what no dbt test checks — comparisons across
+             periods or tables and value bounds; dbt owns each mart's grain, keys, code sets, rates and identities;
 - runner.py  runs every suite with GX against the warehouse, records results in audit.quality_results,
              builds the Data Docs and reports what failed.
 """

@@ -1,82 +1,44 @@
-"""Suites of the marts (schema `marts`), built from the columns each table has.
+"""Suites of the marts (schema `marts`), declared per mart in MART_CHECKS.
 
-Every mart gets: one row per key; every `*_rate` column within [0, 1]; the conservation identities of
-domain.md §3 (and the subset rules of §3–5) on every row whose columns the table has; counts never
-negative. The period marts of units also: every unit that existed in a period has a row, and official
-rows carry a report status (once the self-report columns exist). Rules are declared below as data.
+One owner per rule (issue 13 item 4). dbt owns what holds within one mart's rows and is tested as the mart is
+built: grain and keys, code sets (accepted_values), rates within [0, 1] and the identities of domain.md §3–5
+(dbt_project/models/marts/*/_*__models.yml; macros/test_unique_combination.sql). GX owns the raw layer (raw.py)
+and, on the marts, what compares a mart with other periods or tables (the province's carry-over, a row for every
+unit that existed) plus the value bounds dbt does not test. A mart not named in MART_CHECKS gets no suite: the
+checks are declared, not guessed from table names.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 
-from .rules import NotNull, Range, RowRule, Suite, Unique, ValueSet, applicable, identity
-
-# The key (grain) of each mart; tables named reform_* are keyed by period and, if they have one, unit.
-KEYS = {
-    "dim_unit": ("unit_code", "valid_from"),
-    "dim_period": ("period_key",),
-    "fct_dossier": ("dossier_code",),
-    "dossier_by_field": ("period_key", "unit_code", "field_code"),
-    "par_area_scores": ("year", "unit_code", "area_code"),  # spec: year x unit x area
-}
-
-# domain.md §3: the conservation identities, then "of those" subsets (§3–5). Each applies to every mart
-# that has its columns (period marts as was and restated, province, by field).
-IDENTITIES = [
-    identity("received_in_period + carried_over = resolved_total + in_progress_total"),
-    identity("resolved_total = resolved_ahead + resolved_on_time + resolved_late"),
-    identity("in_progress_total = in_progress_overdue + in_progress_on_time"),
-    identity("late_total = resolved_late + in_progress_overdue"),
-    identity("received_in_period = received_online + received_direct + received_postal"),
-    identity("received_online_full <= received_online"),
-    identity("resolved_withdrawn_stopped <= resolved_on_time"),
-    identity("tasks_done_on_time + tasks_done_late <= tasks_due"),
-    identity("docs_digitally_signed <= docs_outgoing_electronic"),
-    identity("docs_outgoing_electronic <= docs_outgoing"),
-    identity("docs_incoming_electronic <= docs_incoming"),
-    identity("docs_leader_digitally_signed <= docs_leader_signed"),
-    identity("par_points_with_evidence = par_self_score - par_points_at_risk"),
-]
+from .rules import Range, RowRule, Suite, ValueSet, applicable
 
 REPORT_STATUSES = ("not_required", "awaited", "on_time", "late", "missing")
-
-# Code sets and ranges of named mart columns (spec/warehouse.md, domain.md).
-COLUMN_RULES = {
-    "fct_dossier": [
-        ValueSet("channel", (1, 2, 3)),
-        ValueSet("status_code", tuple(range(1, 11))),
-        ValueSet("outcome", ("ahead", "on_time", "late", "in_progress")),
-        Range("supplement_count", minimum=0),
-        Range("fee_amount", minimum=0),
-    ],
-    "dim_period": [
-        ValueSet("calendar", ("official", "calendar")),
-        ValueSet("period_type", ("quarter", "half", "year")),
-    ],
-    "dim_unit": [ValueSet("unit_level", ("province", "department", "district", "commune"))],
-}
 
 INTEGER_TYPES = {"bigint", "integer", "smallint"}
 # integers that are not counts (scores and points may be negative: penalties)
 NOT_COUNTS = ("year", "rank", "channel", "status_code", "score", "points")
 
 
-def key_of(table: str, columns: set[str]) -> tuple[str, ...] | None:
-    if table in KEYS:
-        return KEYS[table]
-    if table.startswith("reform_") and "period_key" in columns:
-        return ("period_key", "unit_code") if "unit_code" in columns else ("period_key",)
-    return None
+@dataclass(frozen=True)
+class CountsNotNegative:
+    """Every count column of the mart (its integer columns but the NOT_COUNTS) is never negative; which columns
+    those are is read from the table, so a count added later is checked without a new declaration."""
 
+    show: tuple[str, ...] = ("period_key", "unit_code")
 
-def is_unit_period_mart(table: str, columns: set[str]) -> bool:
-    """reform_quarter / _semester / _annual (as was): one row per period and unit."""
-    return table.startswith("reform_") and not table.endswith("_restated") and "unit_code" in columns
+    def rule(self, columns: dict[str, str]) -> RowRule | None:
+        counts = sorted(c for c, t in columns.items()
+                        if t in INTEGER_TYPES and not any(word in c for word in NOT_COUNTS))
+        if not counts:
+            return None
+        return RowRule("counts are not negative", " or ".join(f"{c} < 0" for c in counts),
+                       show=tuple(c for c in self.show if c in columns))
 
 
 def unit_rows_complete(table: str) -> RowRule:
-    """spec/warehouse.md: a unit appears in a period mart for every period in which it existed."""
+    """spec/warehouse.md: a unit appears in a period mart for every period in which it existed (against dim_unit)."""
     return RowRule(
         "every unit that existed during a period has a row for it",
         "",
@@ -92,17 +54,10 @@ def unit_rows_complete(table: str) -> RowRule:
     )
 
 
-def report_status_rules(table: str) -> list[RowRule]:
-    statuses = ", ".join(f"'{s}'" for s in REPORT_STATUSES)
-    if table.endswith("_restated"):
-        return [RowRule("self-report columns are not restated: report_status is NULL",
-                        "report_status is not null", show=("period_key", "unit_code"))]
-    return [RowRule(
-        "every unit has a report_status on official-calendar rows (and none on calendar rows)",
-        f"(calendar = 'official' and (report_status is null or report_status not in ({statuses}))) "
-        "or (calendar <> 'official' and report_status is not null)",
-        show=("period_key", "unit_code"),
-    )]
+def not_restated_report_status() -> RowRule:
+    """Self-report columns are as was only (dbt's assert_report_status_on_official_rows_only owns the as-was marts)."""
+    return RowRule("self-report columns are not restated: report_status is NULL",
+                   "report_status is not null", show=("period_key", "unit_code"))
 
 
 def province_carry_over() -> RowRule:
@@ -124,34 +79,52 @@ def province_carry_over() -> RowRule:
     )
 
 
+def _as_was(table: str) -> list:
+    return [CountsNotNegative(), unit_rows_complete(table)]
+
+
+def _restated() -> list:
+    return [CountsNotNegative(), not_restated_report_status()]
+
+
+# What GX checks on each mart (spec/warehouse.md). An empty list: dbt owns every rule of that mart.
+MART_CHECKS: dict[str, list] = {
+    "dim_period": [],
+    "dim_unit": [],
+    "fct_dossier": [
+        ValueSet("status_code", tuple(range(1, 11))),
+        Range("supplement_count", minimum=0),
+        Range("fee_amount", minimum=0),
+    ],
+    "fct_document": [],
+    "fct_task": [],
+    "reform_quarter": _as_was("reform_quarter"),
+    "reform_semester": _as_was("reform_semester"),
+    "reform_annual": _as_was("reform_annual"),
+    "reform_quarter_restated": _restated(),
+    "reform_semester_restated": _restated(),
+    "reform_annual_restated": _restated(),
+    "reform_province": [CountsNotNegative(show=("period_key",)), province_carry_over()],
+    "dossier_by_field": [CountsNotNegative()],
+    "dossier_province_by_field": [],
+    "dossier_province_by_procedure": [],  # a view: dbt tests it as it counts again (assert_late_by_field_...)
+    "fct_self_report": [],
+    "fct_self_assessment": [],
+    "evidence_gaps": [],
+    "par_area_scores": [],
+}
+
+
 def table_suite(table: str, columns: dict[str, str]) -> Suite:
-    """`columns` maps each column of marts.<table> to its data type."""
-    names = set(columns)
-    rules: list = []
-    key = key_of(table, names)
-    if key and set(key) <= names:
-        rules += [NotNull(c) for c in key]
-        rules.append(Unique(key))
-    rules += [Range(c, 0, 1) for c in sorted(names) if c.endswith("_rate")]
-    rules += COLUMN_RULES.get(table, [])
-    # each bad row is shown with its key, to be found
-    shown_key = key if key and set(key) <= names else ()
-    rules += [replace(rule, show=shown_key) for rule in IDENTITIES]
-    counts = sorted(c for c, t in columns.items()
-                    if t in INTEGER_TYPES and not any(word in c for word in NOT_COUNTS))
-    if counts and table.startswith(("reform_", "dossier_by_field")):
-        rules.append(RowRule("counts are not negative", " or ".join(f"{c} < 0" for c in counts),
-                             show=tuple(c for c in ("period_key", "unit_code") if c in names)))
-    if is_unit_period_mart(table, names):
-        rules.append(unit_rows_complete(table))
-    if "report_status" in names and "calendar" in names and table.startswith("reform_"):
-        rules += report_status_rules(table)
-    if table == "reform_province":
-        rules.append(province_carry_over())
-    return Suite(f"marts.{table}", f"marts.{table}", applicable(rules, names))
+    """The declared checks of marts.<table>; `columns` maps each of its columns to its data type."""
+    rules = [check.rule(columns) if isinstance(check, CountsNotNegative) else check
+             for check in MART_CHECKS.get(table, [])]
+    return Suite(f"marts.{table}", f"marts.{table}", applicable([r for r in rules if r is not None], set(columns)))
 
 
 def suites(columns: dict[str, dict[str, str]]) -> list[Suite]:
-    """The suite of every table of schema `marts`; `columns` maps schema.table to {column: data type}."""
-    return [table_suite(name.split(".", 1)[1], cols) for name, cols in sorted(columns.items())
-            if name.startswith("marts.")]
+    """The suite of every mart that exists and has checks declared; `columns` maps schema.table to
+    {column: data type}."""
+    found = (table_suite(name.split(".", 1)[1], cols) for name, cols in sorted(columns.items())
+             if name.startswith("marts."))
+    return [suite for suite in found if suite.rules]

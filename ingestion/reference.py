@@ -30,6 +30,15 @@ REFERENCE_FILES: dict[str, dict[str, str]] = {
     "indicators": {"year": "integer not null", "unit_level": "text not null", "indicator_code": "text not null",
                    "indicator_name": "text", "evidence_required": "boolean"},
 }
+# Each file's key: a repeated key would be joined twice downstream (a criterion's points counted double), so the
+# file is refused before dbt runs; dbt's unique tests on the staging models say the same of what reaches it.
+REFERENCE_KEYS: dict[str, tuple[str, ...]] = {
+    "units": ("unit_code", "valid_from"),
+    "holidays": ("date",),
+    "reporting_calendar": ("period_key", "unit_level"),
+    "criteria": ("year", "unit_level", "criterion_code"),
+    "indicators": ("year", "unit_level", "indicator_code"),
+}
 REQUIRED_FILES = ("units", "holidays", "reporting_calendar")
 UNIT_LEVELS = {"province", "department", "district", "commune"}
 
@@ -70,10 +79,25 @@ def read_reference(reference_dir: Path) -> dict[str, list[dict[str, str]]]:
         missing = [c for c in columns if c not in headers]
         if missing:
             raise ReferenceError(f"{path}: line 1: column(s) {', '.join(missing)} missing")
+        _check_keys(path, REFERENCE_KEYS[stem], rows)
         tables[stem] = [row for _, row in rows]
         if stem == "units":
             _check_units(path, rows)
     return tables
+
+
+def _check_keys(path: Path, key: tuple[str, ...], rows: list[tuple[int, dict[str, str]]]) -> None:
+    """Refuse a file in which a key repeats, naming every repeated key and its lines."""
+    lines: dict[tuple[str, ...], list[int]] = {}
+    for line, row in rows:
+        lines.setdefault(tuple(row[c] for c in key), []).append(line)
+    repeats = [(k, found) for k, found in lines.items() if len(found) > 1]
+    if repeats:
+        described = "; ".join(
+            f"{', '.join(f'{c}={v}' for c, v in zip(key, k, strict=True))} on lines {', '.join(map(str, found))}"
+            for k, found in repeats
+        )
+        raise ReferenceError(f"{path}: the key ({', '.join(key)}) repeats: {described}")
 
 
 def _check_units(path: Path, rows: list[tuple[int, dict[str, str]]]) -> None:
@@ -148,6 +172,7 @@ class Catalog:
         for stem in ("criteria", "indicators"):
             path = reference_dir / f"{stem}.csv"
             tables[stem] = _rows(path)[1] if path.exists() else []
+            _check_keys(path, REFERENCE_KEYS[stem], tables[stem])
         criteria = {(int(r["year"]), r["unit_level"], r["criterion_code"]): r for _, r in tables["criteria"]}
         indicators = {(int(r["year"]), r["unit_level"], r["indicator_code"]): r for _, r in tables["indicators"]}
         return cls(criteria, indicators)
@@ -158,6 +183,7 @@ def read_reference_units(reference_dir: Path) -> list[dict[str, str]]:
     if not path.exists():
         raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
     _, rows = _rows(path)
+    _check_keys(path, REFERENCE_KEYS["units"], rows)
     _check_units(path, rows)
     return [row for _, row in rows]
 

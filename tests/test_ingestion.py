@@ -408,6 +408,26 @@ def test_a_reference_folder_with_a_dangling_successor_is_refused_with_its_line(t
         read_reference(tmp_path)
 
 
+def test_a_reference_file_with_a_repeated_key_is_refused_with_its_lines(tmp_path):
+    """A criterion listed twice would be joined twice (its points counted double): refused before dbt runs."""
+    from ingestion.reference import Catalog, ReferenceError, read_reference
+
+    for f in (SAMPLES / "reference").iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    with open(tmp_path / "criteria.csv", encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    repeated = lines[2]
+    year, level, code = repeated.split(",")[:3]
+    (tmp_path / "criteria.csv").write_text("\n".join([*lines, repeated]) + "\n", encoding="utf-8")
+    expected = (rf"criteria.csv: the key \(year, unit_level, criterion_code\) repeats: "
+                rf"year={year}, unit_level={level}, criterion_code={code} on lines 3, {len(lines) + 1}$")
+    with pytest.raises(ReferenceError, match=expected):
+        read_reference(tmp_path)
+    # the loader's catalog, read for validating self-reports, refuses it too
+    with pytest.raises(ReferenceError, match=expected):
+        Catalog.from_dir(tmp_path)
+
+
 def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, tmp_path, monkeypatch):
     """The hash of a file no loaded file matches in size is computed while the file loads; both loaders are
     held until both have read their rows, so the second finds the first's load only at the end."""

@@ -46,38 +46,62 @@ def test_check_passes_on_the_sample_and_records_figures(built):
     assert recorded[(raw, None, "expect_table_columns_to_match_set")][0] is True
     assert recorded[(raw, "dossier_code", "unexpected_rows_expectation")] == (True, 0, None)
 
-    # marts: one row per key, every *_rate column in [0, 1], the conservation identities on every row
+    # marts: one row per key, every *_rate column in [0, 1], the conservation identities on every row — dbt's
+    # tests (run by the build), no longer GX's too (issue 13 item 4: one owner per rule)
+    tests = dbt_mart_tests(built)
     for table in ("reform_quarter", "reform_semester", "reform_annual"):
         rows = query(built, f"select count(*) from marts.{table}")[0][0]
         assert rows > 0
         suite = f"marts.{table}"
-        assert recorded[(suite, "period_key, unit_code", "expect_compound_columns_to_be_unique")] == (True, 0, rows)
+        assert tests[(table, "unique_combination", None)] == {"combination_of_columns": ["period_key", "unit_code"]}
         rates = {c for (c,) in query(built, "select column_name from information_schema.columns where "
                                             "table_schema = 'marts' and table_name = %s and column_name like "
                                             "'%%\\_rate'", [table])}
         assert len(rates) >= 8
-        checked = {col for (s, col, e) in recorded if s == suite and e == "expect_column_values_to_be_between"}
-        assert checked == rates
-        assert recorded[(suite, "received_in_period, carried_over, resolved_total, in_progress_total",
-                         "unexpected_rows_expectation")] == (True, 0, None)
-        assert recorded[(suite, "resolved_total, resolved_ahead, resolved_on_time, resolved_late",
-                         "unexpected_rows_expectation")] == (True, 0, None)
-    province = query(built, "select count(*) from marts.reform_province")[0][0]
-    assert recorded[("marts.reform_province", "period_key", "expect_column_values_to_be_unique")] == (
-        True, 0, province)
+        assert set(tests[(table, "rates_between_0_and_1", None)]["column_names"]) == rates
+        assert (table, "dossier_conservation", None) in tests
+        assert "resolved_total <> resolved_ahead + resolved_on_time + resolved_late" in dossier_conservation_sql()
+        assert "received_in_period + carried_over <> resolved_total + in_progress_total" in dossier_conservation_sql()
+        # GX checks none of them again, and checks what dbt does not: a row for every unit of every period
+        dbt_owns = ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_between")
+        assert not any(s == suite and e in dbt_owns for s, _, e in recorded)
+        assert recorded[(suite, "period_key, period_start, period_end, unit_code", "unexpected_rows_expectation")] == (
+            True, 0, None)
+    assert {("reform_province", "unique", "period_key"), ("reform_province", "not_null", "period_key")} <= set(tests)
     assert ("marts.reform_province", "period_key, in_progress_total, carried_over, period_end, data_as_of",
             "unexpected_rows_expectation") in recorded
 
 
+def dbt_mart_tests(settings) -> dict[tuple[str, str, str | None], dict]:
+    """(mart, generic test, column or None) -> the test's arguments, from the manifest of the last build."""
+    import json
+
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+    tests = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("test_metadata") and "/marts/" in node["original_file_path"]:
+            kwargs = dict(node["test_metadata"]["kwargs"])
+            column = kwargs.pop("column_name", None)
+            kwargs.pop("model", None)
+            tests[(node["attached_node"].split(".")[-1], node["test_metadata"]["name"], column)] = kwargs
+    return tests
+
+
+def dossier_conservation_sql() -> str:
+    from reformwh.settings import DBT_PROJECT_DIR
+
+    return (DBT_PROJECT_DIR / "macros" / "test_unique_combination.sql").read_text()
+
+
 def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, capsys):
-    # a rate above 1, a broken conservation identity, a channel outside its code set, two different
-    # "latest versions" of one dossier
+    # a rate above 1 and a negative count on a quarter row, a broken conservation identity, a channel outside its
+    # code set, two different "latest versions" of one dossier
     row = query(built, "select period_key, unit_code from marts.reform_quarter where resolved_total > 0 "
                        "order by period_key, unit_code limit 1")[0]
     period = query(built, "select period_key from marts.reform_province where in_progress_total > 0 "
                           "order by period_key limit 1")[0][0]
-    execute(built, "update marts.reform_quarter set on_time_rate = 1.5 where period_key = %s and unit_code = %s",
-          row)
+    execute(built, "update marts.reform_quarter set on_time_rate = 1.5, received_direct = -1 "
+                   "where period_key = %s and unit_code = %s", row)
     execute(built, "update marts.reform_province set resolved_total = resolved_total + 1 where period_key = %s",
           [period])
     code = query(built, "select min(dossier_code) from raw.one_stop_shop__dossiers")[0][0]
@@ -86,32 +110,37 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
     execute(built, "update raw.one_stop_shop__dossiers set channel_parsed = 7, procedure_name = 'changed' "
                  "where ctid = (select max(ctid) from raw.one_stop_shop__dossiers)")
     try:
+        # the rate and the identities are dbt's rules: its tests on the marts fail, naming them
+        from reformwh.dbt import run_dbt
+
+        nodes: list[dict] = []
+        assert not run_dbt(built, ["test", "--select", "reform_quarter reform_province", "--exclude-resource-type",
+                                   "unit_test"], quiet=True, node_results=nodes)
+        failed = {node["name"]: node["rows"] for node in nodes if node["status"] == "fail"}
+        assert failed[next(n for n in failed if n.startswith("rates_between_0_and_1_reform_quarter_"))] == 1
+        # both identities with resolved_total break on the province row (one row)
+        assert failed["dossier_conservation_reform_province_"] == 1
+        # received_in_period = received_online + received_direct + received_postal
+        assert failed[next(n for n in failed if n.startswith("kpi_identities_reform_quarter_"))] == 1
+
         monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
         monkeypatch.setenv("REFORMWH_HOME", str(built.home))
         capsys.readouterr()
         assert cli.main(["check"]) == 1
         out = capsys.readouterr().out
-        assert ("FAILED marts.reform_quarter [on_time_rate]: expect_column_values_to_be_between "
-                f"(1 unexpected of {query(built, 'select count(*) from marts.reform_quarter')[0][0]}; "
-                'e.g. ["1.5000"])') in out
-        assert ("FAILED marts.reform_province [resolved_total, resolved_ahead, resolved_on_time, resolved_late]: "
-                "unexpected_rows_expectation — resolved_total = resolved_ahead + resolved_on_time + resolved_late"
-                ) in out
+        assert "FAILED marts.reform_quarter [" in out and "counts are not negative (1 unexpected" in out
         assert "FAILED raw.one_stop_shop__dossiers [channel_parsed]: expect_column_values_to_be_in_set" in out
         assert ("FAILED raw.one_stop_shop__dossiers [dossier_code]: unexpected_rows_expectation — the newest "
                 "extraction of each dossier_code is one version (1 unexpected; e.g. [{\"dossier_code\": "
                 f"\"{code}\", ") in out
-        assert f'e.g. [{{"period_key": "{period}", "received_in_period": ' in out  # the bad row, by its key
+        assert f'e.g. [{{"period_key": "{row[0]}", "unit_code": "{row[1]}", ' in out  # the bad row, by its key
+        assert "marts.reform_province" not in out  # its identities are dbt's; its carry-over still holds
         run_id = latest_run(built)
         assert query(built, "select success, failed from audit.quality_runs where run_id = %s", [run_id]) == [
-            (False, 5)]
+            (False, 3)]
         recorded = results(built, run_id)
-        quarter_rows = query(built, "select count(*) from marts.reform_quarter")[0][0]
-        assert recorded[("marts.reform_quarter", "on_time_rate", "expect_column_values_to_be_between")] == (
-            False, 1, quarter_rows)
-        # both identities with resolved_total break on the province row
-        assert recorded[("marts.reform_province", "received_in_period, carried_over, resolved_total, "
-                         "in_progress_total", "unexpected_rows_expectation")] == (False, 1, None)
+        assert next(v for (s, _, e), v in recorded.items() if s == "marts.reform_quarter" and not v[0]) == (
+            False, 1, None)
         assert recorded[("raw.one_stop_shop__dossiers", "channel_parsed",
                          "expect_column_values_to_be_in_set")] == (False, 1, 6)
         assert recorded[("raw.one_stop_shop__dossiers", "dossier_code", "unexpected_rows_expectation")] == (
@@ -125,30 +154,46 @@ def rule_names(suite) -> list[str]:
     return [getattr(r, "description", None) or f"{type(r).__name__}({', '.join(r.columns)})" for r in suite.rules]
 
 
-def test_mart_suites_follow_the_columns_a_table_has():
+def test_mart_suites_are_declared_per_mart_and_leave_dbt_its_rules():
+    import yaml
+
     from expectations import marts
+    from reformwh.settings import DBT_PROJECT_DIR
+
+    # every mart dbt builds is declared (an empty list: dbt owns all its rules), and nothing else is
+    built_marts = {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    assert set(marts.MART_CHECKS) == built_marts
 
     base = {c: "bigint" for c in ("received_in_period", "carried_over", "resolved_total", "resolved_ahead",
                                   "resolved_on_time", "resolved_late", "in_progress_total")}
     base |= {"period_key": "text", "calendar": "text", "unit_code": "text", "on_time_rate": "numeric"}
     today = rule_names(marts.table_suite("reform_quarter", base))
-    assert "Unique(period_key, unit_code)" in today and "Range(on_time_rate)" in today
-    assert "resolved_total = resolved_ahead + resolved_on_time + resolved_late" in today
-    # in_progress_overdue / _on_time are missing here, so their identity waits for them
-    assert "in_progress_total = in_progress_overdue + in_progress_on_time" not in today
+    # the key, the rates and the identities are dbt's (the mart's YAML), not checked by GX again
+    assert "Unique(period_key, unit_code)" not in today and "Range(on_time_rate)" not in today
+    assert "resolved_total = resolved_ahead + resolved_on_time + resolved_late" not in today
+    models = {m["name"]: m for path in (DBT_PROJECT_DIR / "models" / "marts").rglob("_*__models.yml")
+              for m in yaml.safe_load(path.read_text())["models"]}
+    declared = {next(iter(t)) if isinstance(t, dict) else t: (next(iter(t.values())) if isinstance(t, dict) else {})
+                for t in models["reform_quarter"]["data_tests"]}
+    assert declared["unique_combination"]["arguments"]["combination_of_columns"] == ["period_key", "unit_code"]
+    assert "on_time_rate" in declared["rates_between_0_and_1"]["arguments"]["column_names"]
+    assert "dossier_conservation" in declared
+    assert "tasks_done_on_time + tasks_done_late <= tasks_due" in declared["kpi_identities"]["arguments"]["equations"]
     assert not any("report_status" in r for r in today)
 
     later = base | {"report_status": "text", "tasks_due": "bigint", "tasks_done_on_time": "bigint",
-                    "tasks_done_late": "bigint", "task_on_time_rate": "numeric", "par_self_score": "integer"}
-    added = set(rule_names(marts.table_suite("reform_quarter", later))) - set(today)
-    assert added == {
-        "Range(task_on_time_rate)", "tasks_done_on_time + tasks_done_late <= tasks_due",
-        "every unit has a report_status on official-calendar rows (and none on calendar rows)"}
+                    "tasks_done_late": "bigint", "task_on_time_rate": "numeric", "par_self_score": "integer",
+                    "period_start": "date", "period_end": "date"}
+    assert rule_names(marts.table_suite("reform_quarter", later)) == [
+        "counts are not negative", "every unit that existed during a period has a row for it"]
     restated = rule_names(marts.table_suite("reform_quarter_restated", later))
     assert "self-report columns are not restated: report_status is NULL" in restated
     negative = next(r for r in marts.table_suite("reform_quarter", later).rules
                     if getattr(r, "description", "") == "counts are not negative")
     assert "tasks_due < 0" in negative.violation and "par_self_score" not in negative.violation
+    # a table no declaration names gets no rule from its name or its columns
+    assert marts.table_suite("reform_new", later).rules == []
+    assert marts.suites({"marts.reform_new": later, "marts.dim_unit": {"unit_code": "text"}}) == []
 
 
 def test_a_new_source_gets_its_raw_suite_from_its_contract(monkeypatch):
@@ -195,13 +240,12 @@ def test_data_docs_keep_the_last_runs(built, monkeypatch):
     assert query(built, "select count(distinct run_id) from audit.quality_results")[0][0] >= 3
 
 
-def test_a_mart_that_appears_then_goes_gets_its_suite_then_loses_it(built):
-    execute(built, "create table marts.extra_figures as select 'x'::text as period_key, 0.5::numeric as some_rate")
+def test_a_mart_no_declaration_names_gets_no_suite(built):
+    """The mart suites are declared per mart (expectations/marts.py MART_CHECKS), not guessed: a new table with a
+    rate above 1 gets no GX suite (its rules go in its dbt YAML, or in MART_CHECKS)."""
+    execute(built, "create table marts.extra_figures as select 'x'::text as period_key, 1.5::numeric as some_rate")
     try:
         assert pipeline.check(built, progress=lambda _: None)
-        recorded = results(built, latest_run(built))
-        assert recorded[("marts.extra_figures", "some_rate", "expect_column_values_to_be_between")] == (True, 0, 1)
+        assert not any(suite == "marts.extra_figures" for suite, _, _ in results(built, latest_run(built)))
     finally:
         execute(built, "drop table marts.extra_figures")
-    assert pipeline.check(built, progress=lambda _: None)
-    assert not any(suite == "marts.extra_figures" for suite, _, _ in results(built, latest_run(built)))

@@ -63,12 +63,7 @@ with as_was as (
 ),
 
 latest_versions as (
-    select distinct on (unit_code)
-        unit_code,
-        unit_name,
-        unit_level
-    from {{ ref('stg_reference__units') }}
-    order by unit_code asc, valid_from desc
+    select * from {{ ref('int_units_current') }}
 ),
 
 summed as (

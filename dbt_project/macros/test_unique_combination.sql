@@ -27,3 +27,23 @@
         or in_progress_total <> in_progress_overdue + in_progress_on_time
         or late_total <> resolved_late + in_progress_overdue
 {% endtest %}
+
+{#- Row identities and "of those" subsets of domain.md §3–5, each written `a + b = c` or `x <= y`. An equation
+    holds where both sides are NULL (a unit without procedures) and fails where only one is; an inequality is
+    not judged where a side is NULL. -#}
+{% test kpi_identities(model, equations) %}
+    {%- for equation in equations %}
+        {%- if '<=' in equation %}
+            {%- set sides = equation.split('<=') %}
+            {%- set violation = '(' ~ sides[0] ~ ') > (' ~ sides[1] ~ ')' %}
+        {%- else %}
+            {%- set sides = equation.split('=') %}
+            {%- set violation = '(' ~ sides[0] ~ ') is distinct from (' ~ sides[1] ~ ')' %}
+        {%- endif %}
+    select '{{ equation }}' as broken_identity, count(*) as n_rows
+    from {{ model }}
+    where {{ violation }}
+    having count(*) > 0
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{% endtest %}

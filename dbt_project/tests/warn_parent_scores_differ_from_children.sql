@@ -22,11 +22,10 @@ submissions as (
 ),
 
 levels as (
-    select distinct on (unit_code)
+    select
         unit_code,
         unit_level
-    from {{ ref('stg_reference__units') }}
-    order by unit_code asc, valid_from desc
+    from {{ ref('int_units_current') }}
 ),
 
 parent_scores as (

@@ -6,16 +6,7 @@ with periods as (
 ),
 
 freshness as (
-    select max(extracted_at) as documents_as_of
-    from {{ ref('int_documents_deduplicated') }}
-),
-
-task_freshness as (
-    -- the newest document-management extraction, of either export
-    select greatest(
-        (select max(extracted_at) from {{ ref('int_tasks_deduplicated') }}),
-        (select max(extracted_at) from {{ ref('int_documents_deduplicated') }})
-    ) as tasks_as_of
+    select * from {{ ref('int_document_extractions_dated') }}
 ),
 
 documents as (
@@ -45,9 +36,9 @@ task_periods as (
         t.deadline_at,
         t.completed_at,
         t.deadline_at::date between periods.start_date and periods.end_date as is_due_in_period,
-        least(periods.end_date + interval '23:59:59', task_freshness.tasks_as_of) as evaluation_time
+        least(periods.end_date + interval '23:59:59', freshness.tasks_as_of) as evaluation_time
     from {{ ref('int_tasks_deduplicated') }} as t
-    cross join task_freshness
+    cross join freshness
     inner join periods on t.deadline_at::date <= periods.end_date
     -- a task without a deadline is kept but counted in none of these
     where t.deadline_at is not null

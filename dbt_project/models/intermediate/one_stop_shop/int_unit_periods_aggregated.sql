@@ -15,8 +15,7 @@ counts as (
 ),
 
 documents_as_of as (
-    select max(extracted_at) as documents_as_of
-    from {{ ref('int_documents_deduplicated') }}
+    select documents_as_of from {{ ref('int_document_extractions_dated') }}
 ),
 
 joined as (

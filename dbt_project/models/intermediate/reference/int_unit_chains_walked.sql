@@ -1,11 +1,10 @@
 -- Each unit code's succession chain (step 0 = itself), following successor_code transitively.
 -- The successor is taken from the code's last version (the one that closed it).
 with recursive last_versions as (
-    select distinct on (unit_code)
+    select
         unit_code,
         successor_code
-    from {{ ref('stg_reference__units') }}
-    order by unit_code asc, valid_from desc
+    from {{ ref('int_units_current') }}
 ),
 
 chains as (

@@ -1,31 +1,16 @@
--- Every evidence gap of domain.md §5, one row each, from the latest accepted submission of each unit and
--- period (and the report statuses for REPORT_MISSING / REPORT_LATE).
+-- Every evidence gap of domain.md §5, one row each, worded for the office: from the evidence matches of the
+-- latest accepted submission of each unit and period (int_evidence_items_matched), its scores and figures, and
+-- the report statuses for REPORT_MISSING / REPORT_LATE.
 with statuses as (
     select * from {{ ref('int_unit_reports_statused') }}
 ),
 
 latest as (
-    select
-        s.submission_id,
-        s.unit_code,
-        s.period_key,
-        s.sent_at,
-        s.loaded_at,
-        left(s.period_key, 4)::integer as year,  -- noqa: RF04
-        coalesce(statuses.unit_level, units.unit_level) as unit_level
-    from {{ ref('int_submissions_ranked') }} as s
-    left join statuses
-        on
-            s.unit_code = statuses.unit_code
-            and s.period_key = statuses.period_key
-    left join lateral (
-        select u.unit_level
-        from {{ ref('stg_reference__units') }} as u
-        where u.unit_code = s.unit_code
-        order by u.valid_from desc
-        limit 1
-    ) as units on true
-    where s.is_latest
+    select * from {{ ref('int_submissions_catalogued') }}
+),
+
+items as (
+    select * from {{ ref('int_evidence_items_matched') }}
 ),
 
 scores as (
@@ -59,91 +44,6 @@ figures as (
             and figures.indicator_code = indicators.indicator_code
 ),
 
-items as (
-    select
-        latest.*,
-        items.code,
-        items.document_number,
-        items.document_date,
-        items.file_name,
-        items.source_line,
-        -- a code of the indicator catalog is an indicator, otherwise a criterion
-        indicators.indicator_code is not null as is_indicator
-    from latest
-    inner join {{ ref('stg_self_reports__evidence_items') }} as items on latest.submission_id = items.submission_id
-    left join {{ ref('stg_reference__indicators') }} as indicators
-        on
-            latest.year = indicators.year
-            and latest.unit_level = indicators.unit_level
-            and items.code = indicators.indicator_code
-),
-
-files as (
-    select
-        submission_id,
-        file_bytes,
-        {{ normalize_file_name('file_name') }} as name_folded,
-        {{ normalize_file_name('file_path') }} as path_folded
-    from {{ ref('stg_self_reports__evidence_files') }}
-),
-
-item_files as (
-    select
-        items.submission_id,
-        items.source_line,
-        count(files.file_bytes) as matching_files,
-        coalesce(bool_or(files.file_bytes > 0), false) as has_content
-    from items
-    left join files
-        on
-            items.submission_id = files.submission_id
-            and (
-                {{ normalize_file_name('items.file_name') }} in (files.name_folded, files.path_folded)
-                or (
-                    not {{ has_extension('items.file_name') }}
-                    and {{ normalize_file_name('items.file_name') }} in (
-                        {{ file_name_stem('files.name_folded') }}, {{ file_name_stem('files.path_folded') }}
-                    )
-                )
-            )
-    where items.file_name is not null
-    group by items.submission_id, items.source_line
-),
-
--- The registers of a unit include those of its predecessors (units whose succession leads to it).
-unit_registers as (
-    select
-        chains.chain_unit_code as unit_code,
-        documents.document_number_normalized,
-        documents.document_date,
-        documents.document_year
-    from {{ ref('int_unit_chains_walked') }} as chains
-    inner join {{ ref('int_documents_deduplicated') }} as documents on chains.unit_code = documents.unit_code
-),
-
-item_documents as (
-    select
-        items.submission_id,
-        items.source_line,
-        min(registers.document_date) as registered_date,
-        count(registers.document_date) as matching_documents,
-        exists(
-            select 1
-            from unit_registers as any_document
-            where
-                any_document.unit_code = items.unit_code
-                and any_document.document_year = coalesce(extract(year from items.document_date)::integer, items.year)
-        ) as has_register
-    from items
-    left join unit_registers as registers
-        on
-            items.unit_code = registers.unit_code
-            and {{ normalize_document_number('items.document_number') }} = registers.document_number_normalized
-            and (items.document_date is null or extract(year from items.document_date) = registers.document_year)
-    where items.document_number is not null
-    group by items.submission_id, items.source_line, items.unit_code, items.document_date, items.year
-),
-
 item_gaps as (
     select
         items.*,
@@ -151,30 +51,22 @@ item_gaps as (
         gap.evidence_ref,
         gap.detail
     from items
-    left join item_files
-        on
-            items.submission_id = item_files.submission_id
-            and items.source_line = item_files.source_line
-    left join item_documents
-        on
-            items.submission_id = item_documents.submission_id
-            and items.source_line = item_documents.source_line
     cross join
         lateral (
             values
             (
-                case when item_files.matching_files = 0 then 'FILE_MISSING' end,
+                case when items.matching_files = 0 then 'FILE_MISSING' end,
                 items.file_name,
                 'tệp "' || items.file_name || '" không có trong hồ sơ nộp'
             ),
             (
-                case when item_files.matching_files > 0 and not item_files.has_content then 'FILE_EMPTY' end,
+                case when items.matching_files > 0 and not items.has_content then 'FILE_EMPTY' end,
                 items.file_name,
                 'tệp "' || items.file_name || '" rỗng (0 byte)'
             ),
             (
                 case
-                    when item_documents.matching_documents = 0 and item_documents.has_register then 'DOCUMENT_NOT_FOUND'
+                    when items.matching_documents = 0 and items.has_register then 'DOCUMENT_NOT_FOUND'
                 end,
                 items.document_number,
                 'văn bản '
@@ -184,7 +76,7 @@ item_gaps as (
             ),
             (
                 case
-                    when item_documents.matching_documents = 0 and not item_documents.has_register
+                    when items.matching_documents = 0 and not items.has_register
                         then 'DOCUMENT_UNVERIFIABLE'
                 end,
                 items.document_number,
@@ -193,12 +85,12 @@ item_gaps as (
             ),
             (
                 case
-                    when coalesce(item_documents.registered_date, items.document_date) > items.sent_at::date
+                    when coalesce(items.registered_date, items.document_date) > items.sent_at::date
                         then 'DOCUMENT_AFTER_SUBMISSION'
                 end,
                 items.document_number,
                 'văn bản ' || items.document_number || ' ngày '
-                || to_char(coalesce(item_documents.registered_date, items.document_date), 'DD/MM/YYYY')
+                || to_char(coalesce(items.registered_date, items.document_date), 'DD/MM/YYYY')
                 || ' sau ngày gửi báo cáo ' || to_char(items.sent_at, 'DD/MM/YYYY')
             )
         ) as gap (gap_type, evidence_ref, detail)

@@ -1,28 +1,13 @@
 -- One row per unit version (SCD2) with the unit that carries its work today.
-with units as (
-    select * from {{ ref('stg_reference__units') }}
-),
-
-current_units as (
-    select
-        unit_code,
-        chain_unit_code as current_unit_code
-    from {{ ref('int_unit_chains_walked') }}
-    where is_chain_end
-)
-
 select
-    cast(units.unit_code as text) as unit_code,
-    cast(units.unit_name as text) as unit_name,
-    cast(units.unit_level as text) as unit_level,
-    cast(units.parent_code as text) as parent_code,
-    cast(units.valid_from as date) as valid_from,
-    cast(units.valid_to as date) as valid_to,
-    cast(units.successor_code as text) as successor_code,
-    cast(coalesce(current_units.current_unit_code, units.unit_code) as text) as current_unit_code,
-    cast(units.has_procedures as boolean) as has_procedures,
-    cast(
-        units.valid_from = max(units.valid_from) over (partition by units.unit_code) as boolean
-    ) as is_current_version
-from units
-left join current_units on units.unit_code = current_units.unit_code
+    cast(unit_code as text) as unit_code,
+    cast(unit_name as text) as unit_name,
+    cast(unit_level as text) as unit_level,
+    cast(parent_code as text) as parent_code,
+    cast(valid_from as date) as valid_from,
+    cast(valid_to as date) as valid_to,
+    cast(successor_code as text) as successor_code,
+    cast(current_unit_code as text) as current_unit_code,
+    cast(has_procedures as boolean) as has_procedures,
+    cast(is_current_version as boolean) as is_current_version
+from {{ ref('int_unit_versions_listed') }}

@@ -1,14 +1,5 @@
 -- Every accepted self-report submission; the first decides the report status, the latest gives the
 -- scores, figures and evidence (domain.md §5).
-with files as (
-    select
-        submission_id,
-        count(*) as evidence_files,
-        count(*) filter (where file_bytes = 0) as empty_files
-    from {{ ref('stg_self_reports__evidence_files') }}
-    group by submission_id
-)
-
 select
     cast(s.submission_id as text) as submission_id,
     cast(s.unit_code as text) as unit_code,
@@ -21,4 +12,4 @@ select
     cast(coalesce(files.empty_files, 0) as bigint) as empty_files,
     cast(s.loaded_at as timestamp) as loaded_at
 from {{ ref('int_submissions_ranked') }} as s
-left join files on s.submission_id = files.submission_id
+left join {{ ref('int_submission_files_counted') }} as files on s.submission_id = files.submission_id
