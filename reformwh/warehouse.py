@@ -70,6 +70,9 @@ def _free_port() -> int:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as PostgreSQL binds: the last run's connections in TIME_WAIT do not make the port taken, so a restart
+        # keeps its port and a BI tool's saved URL keeps working
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
