@@ -1,0 +1,10 @@
+{#- A mart this run does not build (`reformwh build --select …`) is read where it is published: `marts`, not
+    `marts_build`, which holds only what the current build made. -#}
+{% macro ref() -%}
+    {%- set relation = builtins.ref(*varargs, **kwargs) -%}
+    {%- if execute and relation is not none and relation.schema == 'marts_build'
+        and ('model.' ~ project_name ~ '.' ~ relation.identifier) not in selected_resources -%}
+        {%- set relation = relation.incorporate(path={'schema': 'marts'}) -%}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}
