@@ -221,8 +221,8 @@ def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS)))
     for name, kind in built:
         if name in published:
-            # cascade: a view of an older release over a replaced mart is replaced too
-            conn.execute(sql.SQL("drop {} {}.{} cascade").format(
+            # cascade: a view of an older release over a replaced mart is replaced too (so it may be gone here)
+            conn.execute(sql.SQL("drop {} if exists {}.{} cascade").format(
                 sql.SQL(kinds[published[name]]), sql.Identifier(MARTS), sql.Identifier(name)))
         conn.execute(sql.SQL("alter {} {}.{} set schema {}").format(
             sql.SQL(kinds[kind]), sql.Identifier(MARTS_BUILD), sql.Identifier(name), sql.Identifier(MARTS)))

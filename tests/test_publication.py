@@ -239,3 +239,31 @@ def _report_dag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(PROJECT / "dags" / "report.py")).dags["report"]
+
+
+def test_publishing_replaces_the_views_of_an_older_release(settings):
+    """A warehouse of an older release had views among its marts (dossier_province_by_field and
+    dossier_province_by_procedure, the one over the other): they give way to the tables of the build."""
+    from reformwh.roles import BI, create_roles
+
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        create_roles(conn)
+        conn.execute("create schema marts; create schema marts_build; "
+                     "create table marts.a as select 1 as x; create view marts.b as select x from marts.a; "
+                     "create view marts.c as select x from marts.b; "
+                     "create table marts_build.a as select 2 as x; create table marts_build.b as select 3 as x; "
+                     "create table marts_build.c as select 4 as x")
+    lines: list[str] = []
+    assert pipeline.publish_marts(settings, lines.append) == 1
+    assert lines == ["marts published: 3 table(s) moved from marts_build into marts in one transaction "
+                     "(publication 1, 0 load(s) new since the previous one)"]
+    assert query(settings, "select (select x from marts.a), (select x from marts.b), (select x from marts.c)") \
+        == [(2, 3, 4)]
+    assert query(settings, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                           "where n.nspname = 'marts_build'") == [(0,)]
+    assert query(settings, "select count(*) from pg_views where schemaname = 'marts'") == [(0,)]
+    assert query(settings, "select has_table_privilege(%s, 'marts.c', 'select')", [BI]) == [(True,)]
+    assert query(settings, "select marts, load_count, new_load_ids from audit.mart_publications") \
+        == [(["a", "b", "c"], 0, [])]
+    # nothing built, nothing published
+    assert pipeline.publish_marts(settings, lines.append) is None and lines[-1].startswith("marts: nothing")
