@@ -182,6 +182,7 @@ def publish_marts(settings: Settings, progress: Callable[[str], None] = print) -
     the swap needs them all before it commits. Returns the publication's id (None: nothing to publish)."""
     import time
 
+    started = time.monotonic()
     with connect(settings) as conn:
         ensure_schema(conn)
         for attempt in range(1, 6):
@@ -199,7 +200,8 @@ def publish_marts(settings: Settings, progress: Callable[[str], None] = print) -
         return None
     publication, names, new_loads = published
     progress(f"marts published: {len(names)} table(s) moved from {MARTS_BUILD} into {MARTS} in one transaction "
-             f"(publication {publication}, {new_loads} load(s) new since the previous one)")
+             f"(publication {publication}, {new_loads} load(s) new since the previous one; "
+             f"{time.monotonic() - started:.1f}s)")
     return publication
 
 
