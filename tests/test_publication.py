@@ -145,6 +145,7 @@ def test_a_killed_build_leaves_the_published_marts_and_the_next_build_publishes(
 def test_a_failing_dbt_test_leaves_the_old_marts_published(built):
     _late_submission(built, "2025-H1", "20/06/2025")
     before, publications = _marts(built), _publications(built)
+    missing = _missing_reports(built), _all_missing_reports(built)
     # a singular test that fails on the rebuilt fct_self_report (marts_build), as a broken rule would
     FAILING_TEST.write_text("-- tests/test_publication.py: a test that fails\n"
                             "select * from {{ ref('fct_self_report') }}\n")
@@ -156,7 +157,7 @@ def test_a_failing_dbt_test_leaves_the_old_marts_published(built):
     assert any(line.startswith("marts not published: a model or test failed; readers keep publication "
                                f"{publications[-1][0]} of ") for line in lines), lines
     assert _marts(built) == before and _publications(built) == publications
-    assert _missing_reports(built) == [] and _all_missing_reports(built) == ALL_MISSING_AT_FIRST - 1
+    assert (_missing_reports(built), _all_missing_reports(built)) == missing
     # the CLI's exit code says so too
     FAILING_TEST.write_text("select * from {{ ref('fct_self_report') }}\n")
     try:
@@ -195,10 +196,13 @@ def test_a_reader_during_a_build_sees_the_old_marts_or_the_new_never_a_mix(built
         reader.join(60)
     new = tuple(query(built, pair)[0])
     assert new != old and old[0].split(":")[0] != new[0].split(":")[0]  # one more self-report row
+    print(f"reads: {seen.get(old, 0)} old, {seen.get(new, 0)} new, {len(errors)} gave way on a deadlock")
     assert set(seen) <= {old, new}, f"a mix of two builds was seen: {set(seen) - {old, new}}"
     assert seen.get(old, 0) > 10 and seen.get(new, 0) > 0, seen
-    # H1 (the failed build's submission) and Q3 published: H1 and Q3 are awaited from every other unit now
-    assert _missing_reports(built) == [] and _all_missing_reports(built) == ALL_MISSING_AT_THE_END
+    assert "2025-Q3" not in _missing_reports(built)
+    if len(_publications(built)) == 3:  # after the tests above: H1 (the failed build's submission) and Q3 are
+        # published, so H1 and Q3 are awaited from every other unit now
+        assert _missing_reports(built) == [] and _all_missing_reports(built) == ALL_MISSING_AT_THE_END
 
 
 def test_the_scheduled_report_follows_only_a_checked_publication(built):
