@@ -55,7 +55,8 @@ def report():
             day = reporting_day(conn, pendulum.now("Asia/Ho_Chi_Minh").date())
             if day is None:
                 raise AirflowSkipException("the marts are not built yet: nothing to report")
-            due = [{"period_key": key, "edition": edition} for key, edition in due_reports(conn, day)]
+            due = [{"period_key": key, "edition": edition, "checked_only": True}
+                   for key, edition in due_reports(conn, day)]
         if not due:
             raise AirflowSkipException(f"no report is due on {day} (each edition is generated once)")
         orchestration.log.info("due on %s: %s", day, due)
@@ -63,11 +64,17 @@ def report():
 
     @task
     def generate(due: dict) -> list[str]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
         settings = get_settings()
-        files = pipeline.report(settings, due["period_key"], edition=due["edition"], progress=print)
+        try:
+            files = pipeline.report(settings, due["period_key"], edition=due["edition"], progress=print,
+                                    checked_only=due.get("checked_only", False))
+        except pipeline.UncheckedMarts as exc:  # a build published since reports_due looked
+            raise AirflowSkipException(str(exc)) from exc
         if due["edition"] == "final":
             from reporting.letters import generate_letters
 

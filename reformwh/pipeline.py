@@ -415,13 +415,19 @@ def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, 
     return purged_raw, purged_quarantine
 
 
+class UncheckedMarts(RuntimeError):
+    """The marts published now have not passed `reformwh check`."""
+
+
 def report(settings: Settings, period_key: str, out_dir: Path | None = None, edition: str = "preliminary",
-           report_date=None, config=None, progress: Callable[[str], None] | None = None) -> list[Path]:
+           report_date=None, config=None, progress: Callable[[str], None] | None = None,
+           checked_only: bool = False) -> list[Path]:
     """Generate the periodic report of an official period (spec/reports.md) from the marts: DOCX, XLSX
     annexes and a PDF where LibreOffice is installed; record the run and freeze its figures in `reports`.
     `period_key` may be "latest": the newest reported period whose cut-off day the data has reached.
     Files go to `out_dir` (default REFORMWH_HOME/reports). Configuration: reporting/report_config.toml,
-    REFORMWH_REPORT_CONFIG and REFORMWH_REPORT_* variables."""
+    REFORMWH_REPORT_CONFIG and REFORMWH_REPORT_* variables. `checked_only`: UncheckedMarts unless the marts
+    published now passed `reformwh check` (the scheduled report DAG)."""
     import reporting
 
     database_url = settings.database_url
@@ -431,6 +437,11 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
         if period_key is None:
             raise reporting.ReportError("no reported official period has ended within the loaded data")
     with reading_marts(settings, "report", progress):
+        # checked_only (the scheduled report): under the lock, so no build publishes between this and the report
+        publication, checked = current_publication(settings)
+        if checked_only and not checked:
+            raise UncheckedMarts(f"marts publication {publication} has not passed `reformwh check` (yet): "
+                                 "no scheduled report from it")
         result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
                                     report_date=report_date, config=config, timezone=settings.timezone)
     if progress:
@@ -503,4 +514,4 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
 
 __all__ = ["build", "check", "connect", "current_publication", "docs", "finish_transform", "grant_roles", "ingest",
            "prepare_transform", "publish_marts", "purge_personal_data", "reading_marts", "report",
-           "reprocess_quarantine", "role_url", "summary_rows"]
+           "reprocess_quarantine", "role_url", "summary_rows", "UncheckedMarts"]

@@ -234,6 +234,9 @@ def test_the_scheduled_report_follows_only_a_checked_publication(built):
         assert pipeline.current_publication(built) == (publication + 1, False)
         with pytest.raises(AirflowSkipException, match=f"marts publication {publication + 1} has not passed"):
             task.python_callable(params={})
+        # and the report itself, asked for checked marts (the DAG's generate task), looks again under the lock
+        with pytest.raises(pipeline.UncheckedMarts, match=f"marts publication {publication + 1} has not passed"):
+            pipeline.report(built, "2025-Q3", out_dir=built.home / "reports", checked_only=True)
     finally:
         for key in ("REFORMWH_DATABASE_URL", "REFORMWH_HOME", "REFORMWH_REFERENCE_DIR"):
             os.environ.pop(key, None)
