@@ -1,6 +1,7 @@
 """report: the periodic report of the official calendar (spec/reports.md).
 
-After each transformation whose quality suites passed (the Asset reformwh://marts/checked): generates each
+After each transformation whose quality suites passed (the Asset reformwh://marts/checked; skipped when the marts
+published now are not the ones that passed, audit.mart_publications / audit.quality_runs): generates each
 reported period's preliminary edition once its cut-off day's data is built, and its final edition once the
 units' submission deadlines have passed (reporting.schedule.due_reports), each once; skipped when nothing is
 due. "Today" is the run's day — or, with REFORMWH_REPORT_STATUS_AS_OF=data (the samples, `reformwh airflow`),
@@ -44,11 +45,18 @@ def report():
 
         if params and params.get("period_key"):
             return [{"period_key": params["period_key"], "edition": params.get("edition") or "preliminary"}]
-        with pipeline.connect(get_settings()) as conn:
+        settings = get_settings()
+        # a build may have published newer marts since the check that triggered this run
+        publication, checked = pipeline.current_publication(settings)
+        if not checked:
+            raise AirflowSkipException(f"marts publication {publication} has not passed `reformwh check` (yet): "
+                                       "no scheduled report from it")
+        with pipeline.connect(settings) as conn:
             day = reporting_day(conn, pendulum.now("Asia/Ho_Chi_Minh").date())
             if day is None:
                 raise AirflowSkipException("the marts are not built yet: nothing to report")
-            due = [{"period_key": key, "edition": edition} for key, edition in due_reports(conn, day)]
+            due = [{"period_key": key, "edition": edition, "checked_only": True}
+                   for key, edition in due_reports(conn, day)]
         if not due:
             raise AirflowSkipException(f"no report is due on {day} (each edition is generated once)")
         orchestration.log.info("due on %s: %s", day, due)
@@ -56,11 +64,17 @@ def report():
 
     @task
     def generate(due: dict) -> list[str]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from reformwh import pipeline
         from reformwh.settings import get_settings
 
         settings = get_settings()
-        files = pipeline.report(settings, due["period_key"], edition=due["edition"], progress=print)
+        try:
+            files = pipeline.report(settings, due["period_key"], edition=due["edition"], progress=print,
+                                    checked_only=due.get("checked_only", False))
+        except pipeline.UncheckedMarts as exc:  # a build published since reports_due looked
+            raise AirflowSkipException(str(exc)) from exc
         if due["edition"] == "final":
             from reporting.letters import generate_letters
 

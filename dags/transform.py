@@ -1,11 +1,12 @@
 """Transformation: after new rows arrive in raw (an event on any raw table's Asset), `reformwh build` — the
 same code path as the CLI (reformwh.pipeline.build), once no load has finished for a minute (the debounce:
 sources arriving together make one build; REFORMWH_TRANSFORM_DEBOUNCE_SECONDS). Reference data, then one
-`dbt build` of every model and its tests, incremental over the loads not processed yet, then the roles'
+`dbt build` of every model and its tests into marts_build, incremental over the loads not processed yet, the
+marts published into marts in one transaction when all passed (pipeline.publish_marts), then the roles'
 grants. It holds the loads-and-builds lock exclusively, so it waits for loads in progress (and for quality or
 a report reading the marts), and no load starts while it runs. Every model's and test's result (dbt's
 run_results) is in the task log and in the event it publishes on reformwh://marts/all; a failing model or
-test fails the task."""
+test fails the task and publishes nothing (readers keep the previous marts)."""
 
 import json
 import logging

@@ -139,6 +139,19 @@ create table if not exists audit.quality_results (
     run_seconds numeric not null
 );
 create index if not exists quality_results_by_run on audit.quality_results (run_id);
+-- one row per publication of the marts by `reformwh build` (reformwh/pipeline.py publish_marts): the marts moved
+-- from marts_build into marts together, and the loads they include
+create sequence if not exists audit.mart_publication_id_seq;
+create table if not exists audit.mart_publications (
+    publication_id bigint primary key,
+    published_at timestamptz not null default now(),
+    marts text [] not null,
+    newest_load_id bigint,
+    load_count bigint not null,
+    new_load_ids bigint [] not null
+);
+-- the publication a `reformwh check` run checked (the report DAG reports only on a checked publication)
+alter table audit.quality_runs add column if not exists publication_id bigint;
 """
 
 

@@ -104,7 +104,8 @@ def _dbt_columns(manifest_path: Path) -> dict[str, dict[str, dict]]:
     manifest = json.loads(manifest_path.read_text())
     found = {}
     for node in manifest["nodes"].values():
-        if node.get("resource_type") == "model" and node.get("schema") == "marts":
+        # dbt builds them in marts_build; `reformwh build` publishes them into marts (pipeline.publish_marts)
+        if node.get("resource_type") == "model" and node.get("schema") in ("marts", "marts_build"):
             found[node["alias"] or node["name"]] = {
                 "__table__": {"description": node.get("description") or ""},
                 **{name: column for name, column in node.get("columns", {}).items()},

@@ -24,6 +24,8 @@ def connect(settings: Settings) -> psycopg.Connection:
 # Loads and builds exclude each other (loads may run side by side): an incremental build records the newest
 # load id it has processed, so no load may commit while it runs (dbt_project/macros/incremental.sql).
 _LOADS_AND_BUILDS_LOCK = "hashtext('reformwh.loads_and_builds')"
+# dbt builds the marts into MARTS_BUILD; publish_marts moves them into MARTS, which readers read
+MARTS, MARTS_BUILD = "marts", "marts_build"
 
 
 @contextmanager
@@ -134,7 +136,9 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
 
 def build(settings: Settings, select: str | None = None, progress: Callable[[str], None] = print,
           quiet: bool = False, full_refresh: bool = False, node_results: list | None = None) -> bool:
-    """Load reference data, re-process quarantine against it, dbt build (models and tests), then grants.
+    """Load reference data, re-process quarantine against it, dbt build (models and tests) into schema
+    marts_build, publish the marts (publish_marts: into marts, all in one transaction) when every model and
+    test passed, then grants. A failed build publishes nothing: readers keep the previous marts.
     The large models build incrementally, over the loads that arrived since the last build; `full_refresh`
     rebuilds every table from scratch (the figures are the same either way). The CLI and the transformation
     DAG both run this; `node_results` receives dbt's per-node results (reformwh.dbt.run_dbt)."""
@@ -144,6 +148,8 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
                                                                 progress=progress):
         with connect(settings) as conn:
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
+            # what a killed or failed build left there is not this build's: it must not be published
+            conn.execute(f"drop schema if exists {MARTS_BUILD} cascade")
         prepare_transform(settings, progress)
         _prepare_transformer(settings)
         progress("dbt build (models and tests)" + (", every table from scratch" if full_refresh else "") + "…")
@@ -152,8 +158,98 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
         if not (code_changed or full_refresh):
             args += ["--exclude-resource-type", "unit_test"]
         ok = run_dbt(settings, args, quiet=quiet, node_results=node_results)
+        if ok:
+            publish_marts(settings, progress)
+        else:
+            progress(f"marts not published: a model or test failed; readers keep {_published_marts(settings)}")
     finish_transform(settings, progress)
     return ok
+
+
+def _published_marts(settings: Settings) -> str:
+    with connect(settings) as conn:
+        if conn.execute("select to_regclass('audit.mart_publications')").fetchone()[0] is None:
+            return "no marts (none published yet)"
+        row = conn.execute("select publication_id, published_at from audit.mart_publications "
+                           "order by publication_id desc limit 1").fetchone()
+    return f"publication {row[0]} of {row[1]:%Y-%m-%d %H:%M:%S %Z}" if row else "no marts (none published yet)"
+
+
+def publish_marts(settings: Settings, progress: Callable[[str], None] = print) -> int | None:
+    """Move every table dbt built in marts_build into marts, in place of the published one, in ONE transaction,
+    and record the publication in audit.mart_publications. A reader (BI, a report, a check) sees the marts of
+    one build or of the next, never some of each: it holds its tables' locks until its transaction ends, and
+    the swap needs them all before it commits. Returns the publication's id (None: nothing to publish)."""
+    import time
+
+    started = time.monotonic()
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        for attempt in range(1, 6):
+            try:
+                with conn.transaction():
+                    published = _swap_marts(conn)
+                break
+            except psycopg.errors.DeadlockDetected:
+                # a reader that holds one mart and waits for another: it or the swap gives way; try again
+                if attempt == 5:
+                    raise
+                time.sleep(0.5 * attempt)
+    if published is None:
+        progress(f"marts: nothing to publish ({MARTS_BUILD} is empty)")
+        return None
+    publication, names, new_loads = published
+    progress(f"marts published: {len(names)} table(s) moved from {MARTS_BUILD} into {MARTS} in one transaction "
+             f"(publication {publication}, {new_loads} load(s) new since the previous one; "
+             f"{time.monotonic() - started:.1f}s)")
+    return publication
+
+
+def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
+    from psycopg import sql
+
+    from reformwh.roles import BI, STAFF
+
+    built = conn.execute(
+        "select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relkind in ('r', 'p', 'v', 'm') order by c.relname", [MARTS_BUILD]).fetchall()
+    if not built:
+        return None
+    kinds = {"r": "table", "p": "table", "v": "view", "m": "materialized view"}
+    published = dict(conn.execute(
+        "select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relname = any(%s) and c.relkind in ('r', 'p', 'v', 'm')",
+        [MARTS, [name for name, _ in built]]).fetchall())
+    conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS)))
+    for name, kind in built:
+        if name in published:
+            # cascade: a view of an older release over a replaced mart is replaced too (so it may be gone here)
+            conn.execute(sql.SQL("drop {} if exists {}.{} cascade").format(
+                sql.SQL(kinds[published[name]]), sql.Identifier(MARTS), sql.Identifier(name)))
+        conn.execute(sql.SQL("alter {} {}.{} set schema {}").format(
+            sql.SQL(kinds[kind]), sql.Identifier(MARTS_BUILD), sql.Identifier(name), sql.Identifier(MARTS)))
+    # a table keeps its grants when it moves; the readers get theirs here, before anyone can see it
+    conn.execute(sql.SQL("grant select on all tables in schema {} to {}, {}").format(
+        sql.Identifier(MARTS), sql.Identifier(BI), sql.Identifier(STAFF)))
+    publication, new_loads = conn.execute(
+        "insert into audit.mart_publications (publication_id, marts, newest_load_id, load_count, new_load_ids) "
+        "select nextval('audit.mart_publication_id_seq'), %s, max(l.load_id), count(*), "
+        "coalesce(array_agg(l.load_id order by l.load_id) filter (where not exists ("
+        "select from audit.mart_publications p where l.load_id = any(p.new_load_ids))), '{}') "
+        "from audit.file_loads l where l.status in ('loaded', 'reprocessed') "
+        "returning publication_id, cardinality(new_load_ids)", [[name for name, _ in built]]).fetchone()
+    return publication, [name for name, _ in built], new_loads
+
+
+def current_publication(settings: Settings) -> tuple[int | None, bool]:
+    """The publication of the marts readers see now, and whether a `reformwh check` of it passed."""
+    with connect(settings) as conn:
+        if conn.execute("select to_regclass('audit.mart_publications')").fetchone()[0] is None:
+            return None, False
+        return conn.execute(
+            "select p.publication_id, exists (select from audit.quality_runs q "
+            "where q.publication_id = p.publication_id and q.success) "
+            "from audit.mart_publications p order by p.publication_id desc limit 1").fetchone() or (None, False)
 
 
 def _prepare_transformer(settings: Settings) -> None:
@@ -319,13 +415,19 @@ def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, 
     return purged_raw, purged_quarantine
 
 
+class UncheckedMarts(RuntimeError):
+    """The marts published now have not passed `reformwh check`."""
+
+
 def report(settings: Settings, period_key: str, out_dir: Path | None = None, edition: str = "preliminary",
-           report_date=None, config=None, progress: Callable[[str], None] | None = None) -> list[Path]:
+           report_date=None, config=None, progress: Callable[[str], None] | None = None,
+           checked_only: bool = False) -> list[Path]:
     """Generate the periodic report of an official period (spec/reports.md) from the marts: DOCX, XLSX
     annexes and a PDF where LibreOffice is installed; record the run and freeze its figures in `reports`.
     `period_key` may be "latest": the newest reported period whose cut-off day the data has reached.
     Files go to `out_dir` (default REFORMWH_HOME/reports). Configuration: reporting/report_config.toml,
-    REFORMWH_REPORT_CONFIG and REFORMWH_REPORT_* variables."""
+    REFORMWH_REPORT_CONFIG and REFORMWH_REPORT_* variables. `checked_only`: UncheckedMarts unless the marts
+    published now passed `reformwh check` (the scheduled report DAG)."""
     import reporting
 
     database_url = settings.database_url
@@ -335,6 +437,11 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
         if period_key is None:
             raise reporting.ReportError("no reported official period has ended within the loaded data")
     with reading_marts(settings, "report", progress):
+        # checked_only (the scheduled report): under the lock, so no build publishes between this and the report
+        publication, checked = current_publication(settings)
+        if checked_only and not checked:
+            raise UncheckedMarts(f"marts publication {publication} has not passed `reformwh check` (yet): "
+                                 "no scheduled report from it")
         result = reporting.generate(database_url, period_key, Path(out_dir or settings.home / "reports"), edition,
                                     report_date=report_date, config=config, timezone=settings.timezone)
     if progress:
@@ -353,10 +460,16 @@ def check(settings: Settings, progress: Callable[[str], None] = print) -> bool:
     # of an Airflow task's log; its warnings and errors still show
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with reading_marts(settings, "check", progress):
+        publication, _ = current_publication(settings)
         result = run(settings.database_url, settings.home, progress=progress)
+        # which marts the run checked: the report DAG reports only on a publication that passed
+        with connect(settings) as conn:
+            conn.execute("update audit.quality_runs set publication_id = %s where run_id = %s",
+                         [publication, result.run_id])
     for failure in result.failures:
         progress(f"FAILED {failure.describe()}")
-    progress(f"check run {result.run_id}: {len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
+    progress(f"check run {result.run_id} of marts publication {publication}: "
+             f"{len(result.outcomes) - len(result.failures)} of {len(result.outcomes)} "
              f"expectation(s) passed in {result.seconds:.1f}s; results in audit.quality_results")
     if result.data_docs:
         progress(f"Data Docs: {result.data_docs}")
@@ -377,6 +490,12 @@ def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[st
     # --static also writes static_index.html, which opens from disk without a web server
     if not run_dbt(settings, ["docs", "generate", "--static", "--target-path", str(target)], quiet=True):
         raise RuntimeError("dbt docs generate failed (see dbt_project/logs/dbt.log)")
+    # dbt knows the marts where it builds them; the catalog read the published ones (macros/catalog.sql): the
+    # site names them where readers find them
+    for name in ("manifest.json", "catalog.json", "index.html", "static_index.html"):
+        if (target / name).exists():
+            text = (target / name).read_text(encoding="utf-8")
+            (target / name).write_text(text.replace(MARTS_BUILD, MARTS), encoding="utf-8")
     progress(f"dbt docs written ({time.monotonic() - started:.0f}s); Great Expectations Data Docs "
              "(suites and the last 30 check runs)…")
     started = time.monotonic()
@@ -393,5 +512,6 @@ def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "check", "connect", "docs", "finish_transform", "grant_roles", "ingest", "prepare_transform",
-           "purge_personal_data", "reading_marts", "report", "reprocess_quarantine", "role_url", "summary_rows"]
+__all__ = ["build", "check", "connect", "current_publication", "docs", "finish_transform", "grant_roles", "ingest",
+           "prepare_transform", "publish_marts", "purge_personal_data", "reading_marts", "report",
+           "reprocess_quarantine", "role_url", "summary_rows", "UncheckedMarts"]

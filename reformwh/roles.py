@@ -8,7 +8,7 @@ Group roles (NOLOGIN; login users are made members of them, or — for BI — th
 | reformwh_staff         | read marts and reports                                                    |
 | reformwh_loader        | read and write raw, quarantine, audit, reference                          |
 | reformwh_transformer   | read raw, quarantine, audit, reference; create and write staging,         |
-|                        | intermediate, marts (and schemas: dbt creates missing ones)               |
+|                        | intermediate, marts_build, marts (and schemas: dbt creates missing ones)  |
 
 Nobody else (PUBLIC) gets anything in these schemas, nor CREATE in public or temporary tables. Where the user
 running this is a superuser (the embedded warehouse, an administrator's `reformwh roles`), PUBLIC also loses
@@ -44,6 +44,8 @@ ACCESS = {
     "staging": ((), (TRANSFORMER,)),
     "intermediate": ((), (TRANSFORMER,)),
     "marts": ((BI, STAFF), (TRANSFORMER,)),
+    # where dbt builds the marts before `reformwh build` publishes them into marts (pipeline.publish_marts)
+    "marts_build": ((), (TRANSFORMER,)),
     "reports": ((STAFF,), ()),
 }
 
@@ -184,7 +186,7 @@ def hand_over_to_transformer(conn: psycopg.Connection) -> int:
     rows = conn.execute(
         "select case c.relkind when 'v' then 'view' when 'm' then 'materialized view' else 'table' end, "
         "n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname in ('staging', 'intermediate', 'marts') and c.relkind in ('r', 'p', 'v', 'm') "
+        "where n.nspname in ('staging', 'intermediate', 'marts_build', 'marts') and c.relkind in ('r', 'p', 'v', 'm') "
         "and c.relowner <> %s::regrole", [TRANSFORMER]).fetchall()
     for kind, schema, name in rows:
         conn.execute(sql.SQL("alter {} {}.{} owner to {}").format(

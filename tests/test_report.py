@@ -646,6 +646,8 @@ def test_report_dag_on_demand_and_scheduled(built, tmp_path, monkeypatch):
     # the scheduled run judges what is due on its day (the DAG follows the checked marts, not a logical date):
     # the day after Q3's units' deadlines, as a deployment sets it with REFORMWH_REPORT_STATUS_AS_OF
     monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", "2025-09-16")
+    # and it reports only on marts whose publication passed the quality suites (the quality DAG's run before it)
+    assert pipeline.check(built, progress=lambda _: None)
     assert fresh_dag().test(logical_date=pendulum.datetime(2025, 9, 16, tz="Asia/Ho_Chi_Minh")).state == "success"
     letters = sorted(p.name for p in (tmp_path / "home" / "letters").iterdir())
     assert letters == ["cong-van-don-doc_2025-Q3", "danh-sach-don-doc_2025-Q3.xlsx"]  # with the final edition

@@ -1,9 +1,8 @@
 -- Dossier KPIs per period x field (lĩnh vực), province-wide: the as-was by-field rows summed (run-off rows
 -- included, as in reform_province), rates recomputed from the sums, and each field's late dossiers as a
 -- share of its own work and of the province's late dossiers.
--- A view: a sum over counts every build has already made (int_unit_procedure_periods_counted), so the
--- daily build pays nothing for it.
-{{ config(materialized='view') }}
+-- A table, not a view (a sum over counts the build has already made, so cheap): marts are built in
+-- marts_build and published together, and a view would depend on what it read there.
 
 with by_field as (
     select * from {{ ref('int_unit_field_periods_aggregated') }}

@@ -1,8 +1,8 @@
 -- Dossier KPIs per period x procedure (thủ tục hành chính), province-wide: the sums of the counted
 -- (period, as-was unit, field, procedure) rows of the units that handle procedures, as in the unit marts,
 -- so the procedures of a period sum to reform_province. With each procedure's late dossiers as a share
--- of its own work and of the province's late dossiers. A view over counts the build has already made.
-{{ config(materialized='view') }}
+-- of its own work and of the province's late dossiers. A table, not a view: a view in marts_build would
+-- outlive the publication of what it reads (reformwh/pipeline.py publish_marts).
 
 with listed as (
     select * from {{ ref('int_unit_periods_listed') }}
