@@ -42,7 +42,7 @@ from ingestion.readers import Batch, FileRejected, HeaderMap, Layout, clean_colu
 from ingestion.reference import Catalog, UnitRegistry, validation_fingerprint
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
 from ingestion.submissions import SUBMISSION_NAME
-from ingestion.throughput import BoundedQueueWriter, KeyRepeats, file_sha256, read_ahead
+from ingestion.throughput import BoundedQueueWriter, KeyRepeats, file_sha256
 from ingestion.validation import BatchValidator, Checked, Context
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -245,22 +245,17 @@ class Loader:
         keys = KeyRepeats([f.name for f in contract.fields].index(k) for k in contract.key)
         read = loaded = quarantined = 0
 
-        def checked_batches():
-            for batch in batches:
-                checked = validator.check(batch.columns) if batch.num_rows else None
-                if checked is not None:
-                    keys.add(batch.columns, ~checked.bad)
-                yield batch, checked
-
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
             with self._raw_copy(contract) as copy:
-                for batch, checked in read_ahead(checked_batches()):
+                for batch in batches:
                     for place, line, reason in batch.unreadable:
                         spool.write(json.dumps([place, {"line": line}, [reason]], ensure_ascii=False) + "\n")
                     quarantined += len(batch.unreadable)
                     read += batch.num_rows + len(batch.unreadable)
                     if not batch.num_rows:
                         continue
+                    checked = validator.check(batch.columns)
+                    keys.add(batch.columns, ~checked.bad)
                     for i, reasons in checked.reasons.items():
                         extra = batch.extra[i] if batch.extra else None
                         record = _record(contract, [c[i].as_py() for c in batch.columns], extra)

@@ -1,18 +1,20 @@
-"""The loader's mechanisms for speed. Each one stays because bench/bench_ingest.py shows that it pays for itself
-(the figures are in the docstrings); the loader would be correct without any of them.
+"""The loader's mechanisms for speed, each kept because a measurement shows it pays for itself; the loader would
+be correct without any of them. Figures: a 300,000-row export (100 MiB), this 2-core machine, December 2026.
 
-- KeyRepeats: a 64-bit hash of each loaded key, so that most files skip the database's group-by-key pass.
-- read_ahead: the next blocks are read, cleaned and validated in a helper thread while this one sends.
+- KeyRepeats: a 64-bit hash of each loaded key, 0.013 s for the file, spares the database's group-by-key pass
+  for duplicates (0.32 s) whenever no two hashes match, as in most files.
+- HASHER: a file that cannot have been loaded already (no loaded file of its size) is hashed while it loads
+  instead of before (the hash alone takes 0.10 s warm; loads 0.1-0.25 s faster, best and median of six).
 - BoundedQueueWriter: psycopg's COPY writer thread, with a short queue so memory stays bounded.
-- HASHER: a file that cannot have been loaded already is hashed while it loads, not read twice in a row.
+
+A read-ahead thread (the next blocks read and validated while this one sent) went: with it, loads were no
+faster (median 3.68 s against 3.46 s without, best 2.25 s against 2.28 s) and took 0.2 s more CPU.
 """
 
 from __future__ import annotations
 
 import hashlib
 import queue
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -102,47 +104,3 @@ class BoundedQueueWriter(QueuedLibpqWriter):
     def __init__(self, cursor):
         super().__init__(cursor)
         self._queue = queue.Queue(maxsize=32)
-
-
-def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
-    """`items`, produced in a helper thread up to `depth` ahead: the next blocks are read, cleaned and validated
-    while this thread encodes and sends the current one (Arrow and NumPy release the GIL as they work).
-    An exception in the helper is raised here; leaving early stops the helper."""
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    break
-            else:
-                put((end, None))
-        except BaseException as exc:  # handed to the consumer, which raises it
-            put((end, exc))
-        finally:
-            getattr(items, "close", lambda: None)()
-
-    helper = threading.Thread(target=produce, name="reformwh-read-ahead", daemon=True)
-    helper.start()
-    try:
-        while True:
-            item, error = handoff.get()
-            if item is end:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        helper.join()
