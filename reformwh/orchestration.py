@@ -36,16 +36,6 @@ from reformwh.settings import Settings
 log = logging.getLogger(__name__)
 
 OWNER = "data-engineering"
-SOURCES = ("one_stop_shop", "document_management", "self_reports")
-# Raw tables of the sources whose contracts are not on this branch yet; CONTRACTS wins when it has them.
-_KNOWN_RAW_TABLES = {
-    "one_stop_shop": ["raw.one_stop_shop__dossiers"],
-    "document_management": ["raw.document_management__documents", "raw.document_management__tasks"],
-    "self_reports": [
-        "raw.self_reports__submissions", "raw.self_reports__scores", "raw.self_reports__figures",
-        "raw.self_reports__evidence_items", "raw.self_reports__evidence_files",
-    ],
-}
 MARTS_ASSET_URI = "reformwh://marts/all"  # the transformation built the marts (the dbt build passed)
 CHECKED_MARTS_ASSET_URI = "reformwh://marts/checked"  # ... and the quality suites passed on them
 ALERT_WEBHOOK_ENV = "REFORMWH_ALERT_WEBHOOK_URL"
@@ -58,15 +48,14 @@ def raw_tables(source: str) -> list[str]:
     """The raw tables a source loads, from its contracts (ingestion.contracts.CONTRACTS)."""
     from ingestion.contracts import CONTRACTS
 
-    if source in CONTRACTS:
-        return [contract.raw_table for contract in CONTRACTS[source]]
-    return list(_KNOWN_RAW_TABLES[source])
+    return [contract.raw_table for contract in CONTRACTS[source]]
 
 
 def all_sources() -> list[str]:
+    """The sources the warehouse loads: those with contracts (ingestion.contracts.CONTRACTS)."""
     from ingestion.contracts import CONTRACTS
 
-    return list(dict.fromkeys([*SOURCES, *CONTRACTS]))
+    return list(CONTRACTS)
 
 
 def raw_asset_uri(raw_table: str) -> str:

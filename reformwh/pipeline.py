@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingestion.loader import Loader, LoadResult, expand_paths
+from ingestion.loader import LoadResult, expand_paths, loader_for
 from ingestion.reference import load_reference
 from ingestion.schema import ensure_schema
 from reformwh.roles import LockHeldByOutsider, lock_holders
@@ -107,7 +107,7 @@ def ingest(settings: Settings, source: str, paths: list[Path],
 def _ingest(conn: psycopg.Connection, settings: Settings, source: str, paths: list[Path],
             progress: Callable[[str], None] | None) -> list[LoadResult]:
     with loads_and_builds_lock(conn, exclusive=False, what="ingest", progress=progress):
-        loader = Loader(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
+        loader = loader_for(conn, source, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
         results = []
         files = expand_paths(paths, source)
         for number, path in enumerate(files, 1):
@@ -128,7 +128,7 @@ def reprocess_quarantine(settings: Settings, source: str | None = None) -> tuple
     with connect(settings) as conn:
         _work_as_loader(conn)
         for name in [source] if source else list(CONTRACTS):
-            loader = Loader(conn, name, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
+            loader = loader_for(conn, name, settings.reference_dir, settings.header_aliases_file, settings.pii_hash_key)
             source_fixed, source_still = loader.reprocess_quarantine()
             fixed, still = fixed + source_fixed, still + source_still
     return fixed, still

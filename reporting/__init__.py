@@ -136,13 +136,10 @@ def generate(database_url: str, period_key: str, out_dir: Path, edition: str = "
                   (f"{data.unit_mart}_restated", ["period_key", "unit_code"], compared),
                   ("reform_province", ["period_key"], sorted({*compared, *(r["period_key"] for r in data.trend)})),
                   ("dossier_by_field", ["period_key", "unit_code", "field_code"], [data.key])]
-        if data.late_by_field is not None:
-            frozen.append(("dossier_province_by_field", ["period_key", "field_code"], [data.key]))
-        if data.late_by_procedure is not None:
-            frozen.append(("dossier_province_by_procedure", ["period_key", "procedure_code"], [data.key]))
-        # the annexes as sent must stay reproducible after a unit resubmits: gaps and scores are frozen too
-        if data.evidence_gaps is not None:
-            frozen.append(("evidence_gaps", ["period_key", "gap_id"], [data.key]))
+        frozen += [("dossier_province_by_field", ["period_key", "field_code"], [data.key]),
+                   ("dossier_province_by_procedure", ["period_key", "procedure_code"], [data.key]),
+                   # the annexes as sent must stay reproducible after a unit resubmits: gaps and scores too
+                   ("evidence_gaps", ["period_key", "gap_id"], [data.key])]
         if data.area_scores is not None:
             frozen.append(("par_area_scores", ["period_key", "unit_code", "area_code"], [data.key]))
         with conn.transaction():

@@ -9,8 +9,6 @@ from datetime import timedelta
 from reformwh import formatting as fmt
 from reporting.data import ReportData
 
-NO_DATA = "chưa có số liệu"
-
 # Form II.06a (Thông tư 01/2023/TT-VPCP): (group, label, mart column)
 FORM_II06A: list[tuple[str, str, str]] = [
     ("Số hồ sơ tiếp nhận", "Tổng số", "received_total"),

@@ -1,7 +1,6 @@
 """Everything the report shows, read from the marts (spec/warehouse.md). No KPI is computed here: the
-rates, counts and flags are the marts' own columns. Columns and marts that another part of the warehouse
-has not delivered yet (document management, self-reports) are detected once from information_schema, and
-the sections that need them say that there is no data yet."""
+rates, counts and flags are the marts' own columns, which the dbt contracts guarantee: only whether the marts
+are built at all is looked up (a fresh install has none before its first `reformwh build`)."""
 
 from __future__ import annotations
 
@@ -18,9 +17,6 @@ DOCUMENT_COLUMNS = ("docs_outgoing", "docs_outgoing_electronic", "docs_digitally
                     "digital_signature_rate", "leader_signature_rate", "docs_incoming", "docs_incoming_electronic")
 TASK_COLUMNS = ("tasks_due", "tasks_done_on_time", "tasks_done_late", "tasks_overdue_at_period_end",
                 "task_on_time_rate")
-SELF_REPORT_COLUMNS = ("report_status", "evidence_gap_count", "missing_evidence")
-SCORE_COLUMNS = ("par_self_score", "par_max_score", "par_points_at_risk", "par_points_with_evidence",
-                 "evidence_coverage_rate", "rank_in_level")
 
 
 # Form II.06a's counts (additive, so a level's row is the sum of its units' rows; the rates are not summed)
@@ -44,7 +40,6 @@ class ReportData:
     period: dict
     last_year_key: str
     unit_mart: str
-    columns: dict[str, set[str]]              # mart table -> its columns (information_schema)
     province: dict[str, dict]                 # period_key -> reform_province row (this, previous, last year)
     units: list[dict]                         # as-was unit rows of the period
     restated: dict[tuple[str, str], dict]     # (period_key, unit_code) -> restated row
@@ -52,14 +47,14 @@ class ReportData:
     trend: list[dict]                         # reform_province rows, oldest first, ending with this period
     merged_units: list[dict]                  # units merged away between last year's period and this one
     existing_at_end: set[str] = field(default_factory=set)  # units that still exist on the period's last day
-    evidence_gaps: list[dict] | None = None   # None: the mart does not exist yet
-    area_scores: list[dict] | None = None
+    evidence_gaps: list[dict] = field(default_factory=list)
+    area_scores: list[dict] | None = None     # None: not an annual period (scores are by year)
     periods: dict[str, dict] = field(default_factory=dict)  # dim_period rows by key
     form_by_level: dict[str, dict] = field(default_factory=dict)  # 'province'/'district'/'commune' -> counts
     unit_directory: dict[str, dict] = field(default_factory=dict)  # unit_code -> latest version by period end
-    # province-wide rows of the period by field and by procedure, most late dossiers first (None: no mart yet)
-    late_by_field: list[dict] | None = None
-    late_by_procedure: list[dict] | None = None
+    # province-wide rows of the period by field and by procedure, most late dossiers first
+    late_by_field: list[dict] = field(default_factory=list)
+    late_by_procedure: list[dict] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -76,9 +71,6 @@ class ReportData:
     @property
     def is_annual(self) -> bool:
         return self.period["period_type"] == "year"
-
-    def has(self, *columns: str, table: str | None = None) -> bool:
-        return set(columns) <= self.columns.get(table or self.unit_mart, set())
 
     def period_name(self, key: str | None) -> str:
         return self.periods[key]["period_name"] if key in self.periods else (key or "–")
@@ -110,11 +102,9 @@ def latest_reportable_period(conn: psycopg.Connection) -> str | None:
 
 
 def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> ReportData:
-    columns: dict[str, set[str]] = {}
-    for table, column in conn.execute(
-            "select table_name, column_name from information_schema.columns where table_schema = 'marts'"):
-        columns.setdefault(table, set()).add(column)
-    if "dim_period" not in columns or "reform_province" not in columns:
+    # the one state a user meets before the marts exist: the report asked for before the first build
+    if conn.execute("select to_regclass('marts.dim_period') is null or to_regclass('marts.reform_province') is null"
+                    ).fetchone()[0]:
         raise ReportError("the marts are not built yet: run `reformwh build` first")
 
     periods = {p["period_key"]: p for p in _rows(conn, "select * from marts.dim_period")}
@@ -177,33 +167,26 @@ def load(conn: psycopg.Connection, period_key: str, trend_periods: int = 6) -> R
         "select unit_code from marts.dim_unit where valid_from <= %s and (valid_to is null or valid_to >= %s)",
         [period["end_date"], period["end_date"]])}
 
-    evidence_gaps = None
-    if "evidence_gaps" in columns:
-        evidence_gaps = _rows(conn, "select * from marts.evidence_gaps where period_key = %s "
-                                    "order by unit_code, gap_type, 1", [period_key])
+    evidence_gaps = _rows(conn, "select * from marts.evidence_gaps where period_key = %s "
+                                "order by unit_code, gap_type, 1", [period_key])
     area_scores = None
-    if "par_area_scores" in columns and period["period_type"] == "year":
-        year_column = "year" if "year" in columns["par_area_scores"] else None
-        if year_column:
-            area_scores = _rows(conn, "select * from marts.par_area_scores where year = %s "
-                                      "order by unit_code, area_code", [period["year"]])
+    if period["period_type"] == "year":
+        area_scores = _rows(conn, "select * from marts.par_area_scores where year = %s "
+                                  "order by unit_code, area_code", [period["year"]])
 
-    late_by_field = late_by_procedure = None
-    if "dossier_province_by_field" in columns:
-        late_by_field = _rows(conn, """select * from marts.dossier_province_by_field where period_key = %s
-                                       order by late_total desc, field_code""", [period_key])
-    if "dossier_province_by_procedure" in columns:
-        # a view that counts the period's dossiers; without nested loops the planner does not rescan the chain
-        # walk per dossier on its underestimate of the period's rows (seconds instead of a fraction)
-        with conn.transaction():
-            conn.execute("set local enable_nestloop = off")
-            late_by_procedure = _rows(conn, """select * from marts.dossier_province_by_procedure
-                                               where period_key = %s and received_total > 0
-                                               order by late_total desc, procedure_code""", [period_key])
+    late_by_field = _rows(conn, """select * from marts.dossier_province_by_field where period_key = %s
+                                   order by late_total desc, field_code""", [period_key])
+    # a view that counts the period's dossiers; without nested loops the planner does not rescan the chain
+    # walk per dossier on its underestimate of the period's rows (seconds instead of a fraction)
+    with conn.transaction():
+        conn.execute("set local enable_nestloop = off")
+        late_by_procedure = _rows(conn, """select * from marts.dossier_province_by_procedure
+                                           where period_key = %s and received_total > 0
+                                           order by late_total desc, procedure_code""", [period_key])
 
     if period_key not in province:
         raise ReportError(f"marts.reform_province has no row for {period_key}: run `reformwh build`")
-    return ReportData(period=period, last_year_key=last_year_key, unit_mart=unit_mart, columns=columns,
+    return ReportData(period=period, last_year_key=last_year_key, unit_mart=unit_mart,
                       province=province, units=units, restated=restated, by_field=by_field, trend=trend,
                       merged_units=merged_units, existing_at_end=existing_at_end,
                       evidence_gaps=evidence_gaps, area_scores=area_scores,

@@ -26,7 +26,6 @@ from reporting.content import (
     FORM_II06A,
     FORM_LEVELS,
     HEADLINE_KPIS,
-    NO_DATA,
     TARGET_LABELS,
     annex_range,
     compared_periods,
@@ -40,7 +39,7 @@ from reporting.content import (
     subject,
     unit_name,
 )
-from reporting.data import DOCUMENT_COLUMNS, SELF_REPORT_COLUMNS, TASK_COLUMNS, ReportData
+from reporting.data import ReportData
 from reporting.xlsx_annexes import MERGED_SHEET
 
 FONT = "Times New Roman"
@@ -372,9 +371,6 @@ class _Writer:
         for key in ("planning", "inspection", "communication"):
             self.manual(key)
         self.subheading("2. Chế độ báo cáo, tài liệu kiểm chứng của các đơn vị")
-        if not d.has(*SELF_REPORT_COLUMNS):
-            self.para(f"Tình hình gửi báo cáo và tài liệu kiểm chứng của các đơn vị: {NO_DATA}.")
-            return
         required = [u for u in d.units if u["report_status"] not in (None, "not_required")]
         by_status: dict[str, list[dict]] = {}
         for unit in required:
@@ -392,9 +388,6 @@ class _Writer:
         if self.edition == "preliminary" and by_status.get("awaited"):
             self.note("Bản sơ bộ: tình trạng báo cáo của các đơn vị tính đến thời điểm lập báo cáo; "
                       "các đơn vị chưa đến hạn gửi được ghi \"chưa gửi (chưa đến hạn)\".")
-        if d.evidence_gaps is None:
-            self.para(f"Tài liệu kiểm chứng: {NO_DATA}.")
-            return
         gaps = evidence_gaps_by_unit(d)
         if not gaps:
             self.para("Qua rà soát các báo cáo đã gửi, không phát hiện đơn vị thiếu tài liệu kiểm chứng.")
@@ -547,24 +540,18 @@ class _Writer:
         self.manual("public_finance")
 
         self.subheading("6. Xây dựng, phát triển chính quyền điện tử, chính quyền số")
-        if d.has(*DOCUMENT_COLUMNS, table="reform_province"):
-            self.para(f"Văn bản đi: {fmt.count(province['docs_outgoing'])} văn bản, trong đó "
-                      f"{fmt.count(province['docs_outgoing_electronic'])} văn bản điện tử (tỷ lệ "
-                      f"{fmt.percent(province['e_document_rate'])}); tỷ lệ văn bản điện tử ký số "
-                      f"{fmt.percent(province['digital_signature_rate'])}; tỷ lệ văn bản do lãnh đạo ký có chữ ký "
-                      f"số {fmt.percent(province['leader_signature_rate'])}. Văn bản đến: "
-                      f"{fmt.count(province['docs_incoming'])}, trong đó "
-                      f"{fmt.count(province['docs_incoming_electronic'])} văn bản điện tử.")
-        else:
-            self.para(f"Văn bản điện tử, chữ ký số: {NO_DATA}.")
-        if d.has(*TASK_COLUMNS, table="reform_province"):
-            self.para(f"Số nhiệm vụ được giao đến hạn trong kỳ: {fmt.count(province['tasks_due'])}; hoàn thành "
-                      f"đúng hạn {fmt.count(province['tasks_done_on_time'])}, hoàn thành quá hạn "
-                      f"{fmt.count(province['tasks_done_late'])} (tỷ lệ đúng hạn "
-                      f"{fmt.percent(province['task_on_time_rate'])}); quá hạn chưa hoàn thành tại thời điểm "
-                      f"chốt số liệu: {fmt.count(province['tasks_overdue_at_period_end'])}.")
-        else:
-            self.para(f"Nhiệm vụ được giao: {NO_DATA}.")
+        self.para(f"Văn bản đi: {fmt.count(province['docs_outgoing'])} văn bản, trong đó "
+                  f"{fmt.count(province['docs_outgoing_electronic'])} văn bản điện tử (tỷ lệ "
+                  f"{fmt.percent(province['e_document_rate'])}); tỷ lệ văn bản điện tử ký số "
+                  f"{fmt.percent(province['digital_signature_rate'])}; tỷ lệ văn bản do lãnh đạo ký có chữ ký "
+                  f"số {fmt.percent(province['leader_signature_rate'])}. Văn bản đến: "
+                  f"{fmt.count(province['docs_incoming'])}, trong đó "
+                  f"{fmt.count(province['docs_incoming_electronic'])} văn bản điện tử.")
+        self.para(f"Số nhiệm vụ được giao đến hạn trong kỳ: {fmt.count(province['tasks_due'])}; hoàn thành "
+                  f"đúng hạn {fmt.count(province['tasks_done_on_time'])}, hoàn thành quá hạn "
+                  f"{fmt.count(province['tasks_done_late'])} (tỷ lệ đúng hạn "
+                  f"{fmt.percent(province['task_on_time_rate'])}); quá hạn chưa hoàn thành tại thời điểm "
+                  f"chốt số liệu: {fmt.count(province['tasks_overdue_at_period_end'])}.")
         rows = []
         for column, target in c.targets.items():
             value = province.get(column)
@@ -676,28 +663,25 @@ class _Writer:
                       "đơn vị đã hợp nhất vào đơn vị khác không so sánh (–).")
         else:
             self.para(f"Không có đơn vị nào đủ {fmt.count(c.min_dossiers)} hồ sơ để xếp hạng.")
-        if d.has("missing_evidence", "evidence_gap_count"):
-            flagged = [u for u in d.units if u.get("missing_evidence")]
-            if flagged:
-                scored = d.is_annual and d.has("par_self_score", "par_points_at_risk")
-                rows = []
-                for unit in flagged:
-                    row = [short_name(unit["unit_name"]), fmt.count(unit["evidence_gap_count"])]
-                    if scored:
-                        row += [fmt.number(unit.get("par_self_score")), fmt.number(unit.get("par_points_at_risk"))]
-                    rows.append(row)
-                header = ["Đơn vị", "Số nội dung thiếu minh chứng"]
-                widths = [9.0, 7.0]
+        flagged = [u for u in d.units if u.get("missing_evidence")]
+        if flagged:
+            scored = d.is_annual  # the annual mart has the scores
+            rows = []
+            for unit in flagged:
+                row = [short_name(unit["unit_name"]), fmt.count(unit["evidence_gap_count"])]
                 if scored:
-                    header += ["Điểm tự chấm", "Điểm tự chấm chưa có minh chứng"]
-                    widths = [6.0, 3.4, 3.2, 3.4]
-                self.para("Các đơn vị bị đánh dấu thiếu tài liệu kiểm chứng (kể cả không gửi báo cáo; điểm là điểm "
-                          "tự chấm của đơn vị, chưa phải điểm thẩm định):", keep_with_next=True)
-                self.simple_table(header, rows, widths)
-            else:
-                self.para("Không có đơn vị bị đánh dấu thiếu tài liệu kiểm chứng.")
+                    row += [fmt.number(unit.get("par_self_score")), fmt.number(unit.get("par_points_at_risk"))]
+                rows.append(row)
+            header = ["Đơn vị", "Số nội dung thiếu minh chứng"]
+            widths = [9.0, 7.0]
+            if scored:
+                header += ["Điểm tự chấm", "Điểm tự chấm chưa có minh chứng"]
+                widths = [6.0, 3.4, 3.2, 3.4]
+            self.para("Các đơn vị bị đánh dấu thiếu tài liệu kiểm chứng (kể cả không gửi báo cáo; điểm là điểm "
+                      "tự chấm của đơn vị, chưa phải điểm thẩm định):", keep_with_next=True)
+            self.simple_table(header, rows, widths)
         else:
-            self.para(f"Đơn vị thiếu tài liệu kiểm chứng: {NO_DATA}.")
+            self.para("Không có đơn vị bị đánh dấu thiếu tài liệu kiểm chứng.")
         self.manual("causes")
 
     def rankings(self, count: int = 5) -> None:

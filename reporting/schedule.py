@@ -22,8 +22,6 @@ def due_reports(conn: psycopg.Connection, today: date, window_days: int = 30) ->
         ensure_reports_schema(conn)
     units_deadline = ("(select max(c.submission_deadline) from reference.reporting_calendar c "
                       "where c.period_key = d.period_key)")
-    if conn.execute("select to_regclass('reference.reporting_calendar')").fetchone()[0] is None:
-        units_deadline = "null::date"
     rows = conn.execute(f"""
         select d.period_key, {units_deadline} as units_deadline
         from marts.dim_period d join marts.reform_province p using (period_key)

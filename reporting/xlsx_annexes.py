@@ -21,7 +21,6 @@ from reporting.content import (
     FORM_II06A,
     GAP_LABELS,
     LEVEL_LABELS,
-    NO_DATA,
     compared_periods,
     gap_detail,
     gap_subject,
@@ -212,12 +211,6 @@ class _Annexes:
         self._print_setup(sheet, f"{top}:{first_data - 1}")
         return sheet
 
-    def no_data(self, title: str, annex: str, heading: str) -> None:
-        sheet = self.workbook.create_sheet(title)
-        self._titles(sheet, annex, heading, 6)
-        sheet.cell(row=TITLE_ROWS + 1, column=1, value=NO_DATA).font = BODY_FONT
-        self._print_setup(sheet, None)
-
     def info(self, edition: str) -> None:
         d, config = self.data, self.config
         info = self.workbook.active
@@ -258,46 +251,35 @@ class _Annexes:
 
         late_note = ("Toàn tỉnh; hồ sơ trễ hạn gồm hồ sơ đã giải quyết quá hạn và hồ sơ đang giải quyết quá hạn tại "
                      "thời điểm chốt số liệu; xếp theo số hồ sơ trễ hạn, nhiều nhất trước.")
-        if d.late_by_field is not None:
-            self.sheet(LATE_SHEETS[0], "Phụ lục II", f"Hồ sơ trễ hạn theo lĩnh vực, toàn tỉnh, {period}",
-                       [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
-                       d.late_by_field, note=late_note, fixed_columns=2)
-        if d.late_by_procedure is not None:
-            self.sheet(LATE_SHEETS[1], "Phụ lục II", f"Hồ sơ trễ hạn theo thủ tục hành chính, toàn tỉnh, {period}",
-                       [("Mã thủ tục", "procedure_code", None), ("Tên thủ tục hành chính", "procedure_name", None),
-                        ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
-                       d.late_by_procedure, note=late_note + " Chỉ các thủ tục có hồ sơ trong kỳ.", fixed_columns=2)
+        self.sheet(LATE_SHEETS[0], "Phụ lục II", f"Hồ sơ trễ hạn theo lĩnh vực, toàn tỉnh, {period}",
+                   [("Mã lĩnh vực", "field_code", None), ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
+                   d.late_by_field, note=late_note, fixed_columns=2)
+        self.sheet(LATE_SHEETS[1], "Phụ lục II", f"Hồ sơ trễ hạn theo thủ tục hành chính, toàn tỉnh, {period}",
+                   [("Mã thủ tục", "procedure_code", None), ("Tên thủ tục hành chính", "procedure_name", None),
+                    ("Lĩnh vực", "field_name", None), *LATE_COLUMNS],
+                   d.late_by_procedure, note=late_note + " Chỉ các thủ tục có hồ sơ trong kỳ.", fixed_columns=2)
 
         heading = f"Văn bản điện tử, chữ ký số và nhiệm vụ được giao của các cơ quan, đơn vị, {period}"
-        if d.has(*DOCUMENT_COLUMNS) and d.has(*TASK_COLUMNS):
-            columns = UNIT_COLUMNS + [(DOCUMENT_TASK_HEADERS[c], c, RATE_FORMAT if c in RATE_LIKE else COUNT_FORMAT)
-                                      for c in DOCUMENT_COLUMNS + TASK_COLUMNS]
-            self.sheet("PL III - Văn bản, nhiệm vụ", "Phụ lục III", heading, columns, d.units)
-        else:
-            self.no_data("PL III - Văn bản, nhiệm vụ", "Phụ lục III", heading)
+        columns = UNIT_COLUMNS + [(DOCUMENT_TASK_HEADERS[c], c, RATE_FORMAT if c in RATE_LIKE else COUNT_FORMAT)
+                                  for c in DOCUMENT_COLUMNS + TASK_COLUMNS]
+        self.sheet("PL III - Văn bản, nhiệm vụ", "Phụ lục III", heading, columns, d.units)
 
         heading = f"Danh sách đơn vị chưa gửi báo cáo, gửi trễ, thiếu tài liệu kiểm chứng, {period}"
-        if d.evidence_gaps is not None:
-            self.sheet("PL IV - Thiếu minh chứng", "Phụ lục IV", heading, self.gap_columns(), d.evidence_gaps,
-                       note="Các nội dung \"không có sổ văn bản để đối chiếu\" chỉ để đơn vị rà soát, không tính là "
-                            "thiếu minh chứng.")
-        else:
-            self.no_data("PL IV - Thiếu minh chứng", "Phụ lục IV", heading)
+        self.sheet("PL IV - Thiếu minh chứng", "Phụ lục IV", heading, self.gap_columns(), d.evidence_gaps,
+                   note="Các nội dung \"không có sổ văn bản để đối chiếu\" chỉ để đơn vị rà soát, không tính là "
+                        "thiếu minh chứng.")
 
         if d.is_annual:
             heading = f"Điểm tự chấm cải cách hành chính theo đơn vị và lĩnh vực, năm {d.period['year']}"
-            if d.area_scores is not None:
-                columns = [("Cấp", _level, None), ("Mã đơn vị", "unit_code", None),
-                           ("Tên đơn vị", lambda r: unit_name(d, r["unit_code"]), None),
-                           ("Mã lĩnh vực", "area_code", None), ("Lĩnh vực", "area_name", None),
-                           ("Điểm tối đa", "max_points", DECIMAL_FORMAT),
-                           ("Điểm tự chấm", "self_score", DECIMAL_FORMAT),
-                           ("Điểm tự chấm chưa có minh chứng", "points_at_risk", DECIMAL_FORMAT),
-                           ("Điểm có minh chứng", "points_with_evidence", DECIMAL_FORMAT)]
-                self.sheet("PL V - Điểm tự chấm", "Phụ lục V", heading, columns, d.area_scores,
-                           note="Điểm tự chấm của đơn vị (chưa phải điểm thẩm định).")
-            else:
-                self.no_data("PL V - Điểm tự chấm", "Phụ lục V", heading)
+            columns = [("Cấp", _level, None), ("Mã đơn vị", "unit_code", None),
+                       ("Tên đơn vị", lambda r: unit_name(d, r["unit_code"]), None),
+                       ("Mã lĩnh vực", "area_code", None), ("Lĩnh vực", "area_name", None),
+                       ("Điểm tối đa", "max_points", DECIMAL_FORMAT),
+                       ("Điểm tự chấm", "self_score", DECIMAL_FORMAT),
+                       ("Điểm tự chấm chưa có minh chứng", "points_at_risk", DECIMAL_FORMAT),
+                       ("Điểm có minh chứng", "points_with_evidence", DECIMAL_FORMAT)]
+            self.sheet("PL V - Điểm tự chấm", "Phụ lục V", heading, columns, d.area_scores,
+                       note="Điểm tự chấm của đơn vị (chưa phải điểm thẩm định).")
 
         self.compared()
         self.sheet(MERGED_SHEET, None, "Đơn vị sắp xếp trong thời gian so sánh",

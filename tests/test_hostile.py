@@ -177,10 +177,10 @@ def test_the_server_stops_the_query_of_a_killed_loader(make_settings):
     settings = make_settings()
     script = (
         "import psycopg, sys\n"
-        "from ingestion.loader import Loader\n"
+        "from ingestion.loader import loader_for\n"
         "from reformwh.settings import DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES\n"
         "conn = psycopg.connect(sys.argv[1], autocommit=True)\n"
-        "Loader(conn, 'one_stop_shop', DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES, b'k')\n"
+        "loader_for(conn, 'one_stop_shop', DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES, b'k')\n"
         "conn.execute(\"select 'killed-loader-marker', pg_sleep(120)\")\n"
     )
     child = subprocess.Popen([sys.executable, "-c", script, settings.database_url])
@@ -300,13 +300,13 @@ def test_a_lost_connection_names_the_file_and_says_nothing_was_kept(make_setting
     error naming the file and saying nothing of it was kept, no psycopg warning about the COPY, nothing in raw."""
     import psycopg
 
-    from ingestion.loader import Loader, WarehouseLost
+    from ingestion.loader import WarehouseLost, loader_for
     from tests.hostile.generate import dossier
 
     settings = make_settings(SAMPLES / "reference")
     path = _csv(tmp_path / "cut_20250616.csv", [dossier(f"CUT-{i}") for i in range(1000)])
     conn = psycopg.connect(settings.database_url, autocommit=True)
-    loader = Loader(conn, "one_stop_shop", settings.reference_dir, settings.header_aliases_file, b"k")
+    loader = loader_for(conn, "one_stop_shop", settings.reference_dir, settings.header_aliases_file, b"k")
     original = loader._write_raw
 
     def write_then_lose(*args):

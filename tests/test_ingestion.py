@@ -19,8 +19,9 @@ import pyarrow as pa
 import pytest
 
 from ingestion.contracts import DOSSIERS
-from ingestion.loader import KeyRepeats, Loader
+from ingestion.loader import loader_for
 from ingestion.reference import validation_fingerprint
+from ingestion.throughput import KeyRepeats
 from reformwh import pipeline
 from tests.conftest import SAMPLES, execute, query
 
@@ -224,7 +225,7 @@ def test_the_loader_speaks_utf8_to_the_server_whatever_the_client_encoding(ref_s
     from a WIN1258 one it would convert bad bytes instead."""
     with psycopg.connect(ref_settings.database_url, autocommit=True) as conn:
         conn.execute("set client_encoding to 'WIN1258'")
-        Loader(conn, "one_stop_shop", ref_settings.reference_dir, ref_settings.header_aliases_file,
+        loader_for(conn, "one_stop_shop", ref_settings.reference_dir, ref_settings.header_aliases_file,
                ref_settings.pii_hash_key)
         assert conn.info.encoding == "utf-8"
 
@@ -433,7 +434,7 @@ def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, 
     held until both have read their rows, so the second finds the first's load only at the end."""
     import threading
 
-    from ingestion import loader as loader_module
+    from ingestion import export_loader as loader_module
     from ingestion.schema import ensure_schema
 
     with pipeline.connect(ref_settings) as conn:  # as on any warehouse but a brand-new one
