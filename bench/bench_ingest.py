@@ -73,7 +73,7 @@ def main() -> None:
     if args.file:
         path = Path(args.file)
     else:
-        from reformwh.sample import write_dossier_csv
+        from reformwh.samples import write_dossier_csv
 
         path = workdir / "ho_so_20251220T180000.csv"
         start = time.perf_counter()

@@ -3,7 +3,7 @@ more day costs (issue: production volume).
 
     .venv/bin/python bench/bench_scale.py [--dossiers 3300000] [--workdir DIR] [--keep]
 
-Generates, with the sample generator's rules (reformwh.sample.write_daily_snapshots: lateness by field,
+Generates, with the sample generator's rules (reformwh.samples.write_daily_snapshots: lateness by field,
 channels moving online, the 2025 mergers, bad rows at the usual low rates), about --dossiers dossiers
 received over 2024–2025, each exported on three days of its life: about 3 version rows per dossier in
 one CSV per day, written day by day. Then, on one fresh database of the embedded warehouse (or
@@ -204,7 +204,7 @@ def main() -> None:
                              "test suite's)")
     args = parser.parse_args()
 
-    from reformwh.sample import write_daily_snapshots
+    from reformwh.samples import write_daily_snapshots
 
     base = get_settings()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reformwh-scale-"))

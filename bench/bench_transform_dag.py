@@ -96,7 +96,7 @@ def main() -> int:
     base = get_settings()
     admin_url = base.database_url
     workdir = Path(tempfile.mkdtemp(prefix="reformwh-bench-transform-"))
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     write_samples(workdir, scale=args.scale, reference_dir=base.reference_dir)
     first, daily = _split(workdir)

@@ -137,7 +137,7 @@ def cmd_roles(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     files = write_samples(Path(args.out), scale=args.scale, seed=args.seed)
     print(f"{len(files)} sample export(s) written under {Path(args.out).resolve()}")

@@ -73,11 +73,11 @@ def _write_state(settings: Settings, state: dict) -> None:
 def write_samples_once(out_dir: Path, scale: float) -> tuple[int, bool]:
     """Write the sample exports unless the same generator, reference data, scale and seed wrote the files that
     are there (the same seed writes byte-identical files). Returns (number of exports, written now)."""
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     stamp_file = out_dir / ".demo-samples.json"
-    fingerprint = _digest([PROJECT_ROOT / "reformwh" / "sample.py", PROJECT_ROOT / "reformwh" / "sample_reports.py",
-                           DEFAULT_REFERENCE_DIR], f"scale={scale}", f"seed={SEED}")
+    fingerprint = _digest([PROJECT_ROOT / "reformwh" / "samples", DEFAULT_REFERENCE_DIR], f"scale={scale}",
+                          f"seed={SEED}")
     try:
         stamp = json.loads(stamp_file.read_text())
     except (FileNotFoundError, json.JSONDecodeError):

@@ -109,7 +109,7 @@ def prepare_metadata(airflow: Path, env: dict[str, str], log) -> None:
 def _write_samples(settings: Settings, scale: float) -> int:
     """Sample exports into the landing folders, unless files are waiting or were processed there already."""
     from reformwh.orchestration import all_sources, mark_landing_files_seen
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     folder = settings.landing_dir / "one_stop_shop"
     if folder.exists() and any(folder.iterdir()):

@@ -55,7 +55,7 @@ def superset(server_url, tmp_path_factory):
     """Superset on a warehouse of its own: sample exports (small scale) of every source, ingested and built while
     Superset prepares its metadata (migrations, roles, the bundle's import need none of the marts' rows), so the
     two slow parts overlap; logged in through the API."""
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     name = "bi_" + uuid.uuid4().hex[:8]
     with psycopg.connect(server_url, autocommit=True) as conn:

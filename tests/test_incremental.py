@@ -60,7 +60,7 @@ def _marts(settings) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory):
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
 
     out = tmp_path_factory.mktemp("incremental")
     write_samples(out / "samples", scale=0.05)

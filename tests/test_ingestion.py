@@ -478,7 +478,7 @@ def test_the_same_seed_writes_byte_identical_samples(tmp_path):
     digests = []
     for run, hash_seed in enumerate(("1", "2")):
         out = tmp_path / f"run{run}"
-        script = ("from pathlib import Path; from reformwh.sample import write_samples; "
+        script = ("from pathlib import Path; from reformwh.samples import write_samples; "
                   f"write_samples(Path({str(out)!r}), scale=0.02)")
         subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
         digests.append({p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()

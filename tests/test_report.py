@@ -40,7 +40,7 @@ CONFIG = load_config(environ={"REFORMWH_REPORT_MIN_DOSSIERS": "10"})
 
 @pytest.fixture(scope="module")
 def built(server_url, tmp_path_factory):
-    from reformwh.sample import write_samples
+    from reformwh.samples import write_samples
     from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, Settings
 
     name = "rep_" + uuid.uuid4().hex[:8]

@@ -1,17 +1,17 @@
-"""Synthetic one-stop-shop exports (hồ sơ TTHC) for the sample province, for demos, tests and benchmarks.
+"""One-stop-shop exports (hồ sơ TTHC) of the sample province.
 
 The generator simulates every dossier's life (registration, receipt, supplement and fee requests, transfer
 to a successor unit, finish, hand-over, apology, rating) against the reference data (units registry and
-holidays), then writes the snapshots an export system would have produced: monthly full extractions,
-daily partial ones, in every accepted file format and with the date, code and label variants real exports
-show, plus a low rate of every kind of bad row of spec/sources.md §5 and three files that must be rejected.
+holidays) and the procedure catalogue (procedures.csv, beside this module), then writes the snapshots an export
+system would have produced: monthly full extractions, daily partial ones, in every accepted file format and with
+the date, code and label variants real exports show, plus a low rate of every kind of bad row of spec/sources.md
+§5 and three files that must be rejected.
 
 Every record shows a dossier as of its file's extraction time (the time in the file name; a date alone
 means 23:59:59 of that day), so no valid row carries an event after it. Standard library plus openpyxl.
 
-    write_samples(out_dir, scale=1.0, seed=20250101)   -> paths under out_dir/one_stop_shop/
-    generate_samples(...)                                -> the same, with per-file row and bad-row counts
-    write_dossier_csv(path, rows, seed=1)              -> one large, valid CSV export (benchmark)
+    generate_samples(out_dir, scale=1.0, seed=20250101) -> SampleReport: paths under out_dir/one_stop_shop/,
+                                                           with per-file row and bad-row counts
 """
 
 from __future__ import annotations
@@ -21,27 +21,31 @@ import csv
 import io
 import json
 import random
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
-__all__ = [
-    "BAD_ROW_KINDS",
-    "DEFAULT_REFERENCE_DIR",
-    "HEADERS",
-    "LAST_EXTRACTION",
-    "SampleReport",
-    "generate_samples",
-    "write_dossier_csv",
-    "write_samples",
-]
+from reformwh.samples.world import (
+    DEFAULT_REFERENCE_DIR,
+    FIRST_DAY,
+    GIVEN_NAMES_FEMALE,
+    LAST_EXTRACTION,
+    MIDDLE_NAMES_FEMALE,
+    PHONE_PREFIXES,
+    SURNAMES,
+    People,
+    UnitRegistry,
+    UnitVersion,
+    WorkingCalendar,
+    choice,
+    frozen_zip,
+    randint,
+)
 
-from reformwh.settings import DEFAULT_REFERENCE_DIR  # noqa: E402
+__all__ = ["BAD_ROW_KINDS", "HEADERS", "PROCEDURES", "SampleReport", "generate_samples"]
 
-FIRST_DAY = date(2024, 1, 1)
-LAST_EXTRACTION = datetime(2025, 12, 20, 18, 0, 0)
 DOSSIERS_AT_SCALE_1 = 40_000
 
 # Contract headers (spec/sources.md §1), in the order the usual export writes them, and the portal names.
@@ -105,166 +109,12 @@ BAD_ROW_RATE = 0.003  # per row and kind
 
 
 # --------------------------------------------------------------------------------------------------
-# Reference data
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Version:
-    idx: int
-    code: str
-    name: str
-    level: str
-    parent: str
-    valid_from: date
-    valid_to: date  # date.max when open
-    successor: str
-    has_procedures: bool
-
-
-class _Registry:
-    """The units registry (units.csv) with the look-ups the generator needs."""
-
-    def __init__(self, reference_dir: Path):
-        with open(reference_dir / "units.csv", encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        self.versions: list[_Version] = []
-        for i, row in enumerate(rows):
-            r = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            self.versions.append(
-                _Version(
-                    idx=i,
-                    code=r["unit_code"],
-                    name=r["unit_name"],
-                    level=r["unit_level"],
-                    parent=r.get("parent_code", ""),
-                    valid_from=date.fromisoformat(r["valid_from"]) if r["valid_from"] else date.min,
-                    valid_to=date.fromisoformat(r["valid_to"]) if r.get("valid_to") else date.max,
-                    successor=r.get("successor_code", ""),
-                    has_procedures=r.get("has_procedures", "true").lower() in ("true", "1", "yes", "t"),
-                )
-            )
-        self.by_code: dict[str, list[_Version]] = {}
-        for v in self.versions:
-            self.by_code.setdefault(v.code, []).append(v)
-        for vs in self.by_code.values():
-            vs.sort(key=lambda v: v.valid_from)
-        self.codes = list(self.by_code)
-        self.predecessors: dict[str, list[str]] = {}
-        for code, vs in self.by_code.items():
-            last = vs[-1]
-            if last.successor and last.valid_to != date.max:
-                self.predecessors.setdefault(last.successor, []).append(code)
-        province = [v for v in self.versions if v.level == "province"]
-        self.province_name = province[0].name if province else "UBND tỉnh"
-        communes_per_district = {}
-        for v in self.versions:
-            if v.level == "commune" and self.level_of_parent(v) == "district":
-                communes_per_district.setdefault(v.parent, set()).add(v.code)
-        sizes = [len(s) for s in communes_per_district.values()]
-        self.avg_communes_per_district = (sum(sizes) / len(sizes)) if sizes else 10.0
-
-    def level_of_parent(self, version: _Version) -> str:
-        parents = self.by_code.get(version.parent)
-        return parents[0].level if parents else ""
-
-    def valid(self, code: str, day: date) -> _Version | None:
-        for v in self.by_code.get(code, ()):
-            if v.valid_from <= day <= v.valid_to:
-                return v
-        return None
-
-    def valid_versions(self, day: date) -> list[_Version]:
-        return [v for v in self.versions if v.valid_from <= day <= v.valid_to]
-
-    def last_valid_to(self, code: str) -> date:
-        return self.by_code[code][-1].valid_to
-
-    def size(self, code: str, day: date) -> int:
-        """1 + the codes merged into this one (transitively) before `day`."""
-        total = 1
-        for p in self.predecessors.get(code, ()):
-            if self.last_valid_to(p) < day:
-                total += self.size(p, day)
-        return total
-
-    def absorbed_names(self, code: str, day: date) -> list[str]:
-        names = []
-        for p in self.predecessors.get(code, ()):
-            if self.last_valid_to(p) < day:
-                names.extend(v.name for v in self.by_code[p])
-                names.extend(self.absorbed_names(p, day))
-        return names
-
-
-class _Calendar:
-    """Working days: Monday to Friday, except the holidays of holidays.csv."""
-
-    def __init__(self, reference_dir: Path):
-        self.holidays: set[date] = set()
-        path = reference_dir / "holidays.csv"
-        if path.exists():
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                for row in csv.DictReader(handle):
-                    value = (row.get("date") or "").strip()
-                    if value:
-                        self.holidays.add(date.fromisoformat(value))
-        self._working: dict[date, bool] = {}
-        self._ordinal: dict[date, int] = {}
-        self._days: list[date] = []
-        day = date(2019, 1, 1)
-        while day <= date(2029, 12, 31):
-            ok = day.weekday() < 5 and day not in self.holidays
-            self._working[day] = ok
-            if ok:
-                self._ordinal[day] = len(self._days)
-                self._days.append(day)
-            day += timedelta(days=1)
-
-    def is_working(self, day: date) -> bool:
-        w = self._working.get(day)
-        if w is None:
-            return day.weekday() < 5 and day not in self.holidays
-        return w
-
-    def next_working(self, day: date) -> date:
-        while not self.is_working(day):
-            day += timedelta(days=1)
-        return day
-
-    def add(self, day: date, n: int) -> date:
-        """The n-th working day after `day` (n >= 0; n = 0 gives `day` itself if it is a working day)."""
-        if n <= 0:
-            return self.next_working(day)
-        start = day + timedelta(days=1)
-        start = self.next_working(start)
-        i = self._ordinal.get(start)
-        if i is not None and i + n - 1 < len(self._days):
-            return self._days[i + n - 1]
-        d = start
-        for _ in range(n - 1):
-            d = self.next_working(d + timedelta(days=1))
-        return d
-
-    def between(self, a: date, b: date) -> int:
-        """Working days in (a, b]."""
-        if b <= a:
-            return 0
-        count = 0
-        d = a + timedelta(days=1)
-        while d <= b:
-            count += self.is_working(d)
-            d += timedelta(days=1)
-        return count
-
-
-# --------------------------------------------------------------------------------------------------
 # Procedures
 # --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Proc:
+class Procedure:
     code: str
     name: str
     field_code: str
@@ -276,589 +126,37 @@ class _Proc:
     scope: str  # "commune", "district" or "dept:<keyword>"
 
 
-_P = _Proc
-PROCEDURES: list[_Proc] = [
-    # commune level
-    _P("1.001193", "Đăng ký khai sinh", "HT", "Hộ tịch", 1, (0,), "Toàn trình", 3.0, "commune"),
-    _P("1.000656", "Đăng ký khai tử", "HT", "Hộ tịch", 1, (0,), "Toàn trình", 1.0, "commune"),
-    _P("1.000894", "Đăng ký kết hôn", "HT", "Hộ tịch", 1, (0,), "Một phần", 1.0, "commune"),
-    _P("1.004873", "Cấp Giấy xác nhận tình trạng hôn nhân", "HT", "Hộ tịch", 3, (0,), "Toàn trình", 1.5, "commune"),
-    _P(
-        "2.000908",
-        "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan có thẩm quyền cấp",
-        "CT",
-        "Chứng thực",
-        1,
-        (0, 10_000, 20_000, 50_000),
-        "Một phần",
-        5.0,
-        "commune",
-    ),
-    _P(
-        "2.000884",
-        "Chứng thực chữ ký trong các giấy tờ, văn bản",
-        "CT",
-        "Chứng thực",
-        1,
-        (10_000,),
-        "Một phần",
-        1.5,
-        "commune",
-    ),
-    _P(
-        "2.001035",
-        "Chứng thực hợp đồng, giao dịch liên quan đến quyền sử dụng đất, nhà ở",
-        "CT",
-        "Chứng thực",
-        2,
-        (50_000, 100_000),
-        "Một phần",
-        1.0,
-        "commune",
-    ),
-    _P(
-        "1.001776",
-        "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hàng tháng",
-        "BTXH",
-        "Bảo trợ xã hội",
-        12,
-        (0,),
-        "Một phần",
-        0.6,
-        "commune",
-    ),
-    # district level (communes from the end of the district level)
-    _P(
-        "1.004227",
-        "Đăng ký đất đai, tài sản gắn liền với đất, cấp Giấy chứng nhận quyền sử dụng đất, quyền sở "
-        "hữu tài sản gắn liền với đất lần đầu",
-        "DD",
-        "Đất đai",
-        20,
-        (100_000, 200_000, 500_000),
-        "Một phần",
-        14.0,
-        "district",
-    ),
-    _P(
-        "1.005399",
-        "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất do chuyển "
-        "nhượng, tặng cho, thừa kế",
-        "DD",
-        "Đất đai",
-        10,
-        (50_000, 100_000, 200_000),
-        "Một phần",
-        24.0,
-        "district",
-    ),
-    _P(
-        "1.002255",
-        "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền",
-        "DD",
-        "Đất đai",
-        15,
-        (500_000, 1_000_000, 2_000_000),
-        "Một phần",
-        5.0,
-        "district",
-    ),
-    _P(
-        "1.009794",
-        "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ",
-        "XD",
-        "Hoạt động xây dựng",
-        15,
-        (75_000,),
-        "Toàn trình",
-        6.0,
-        "district",
-    ),
-    _P(
-        "2.000720",
-        "Đăng ký thành lập hộ kinh doanh",
-        "HKD",
-        "Thành lập và hoạt động của hộ kinh doanh",
-        3,
-        (100_000,),
-        "Toàn trình",
-        8.0,
-        "district",
-    ),
-    _P(
-        "1.000593",
-        "Đăng ký kết hôn có yếu tố nước ngoài",
-        "HT",
-        "Hộ tịch",
-        10,
-        (1_000_000,),
-        "Một phần",
-        0.5,
-        "district",
-    ),
-    _P(
-        "2.000620",
-        "Cấp Giấy phép bán lẻ sản phẩm rượu",
-        "LTHH",
-        "Lưu thông hàng hóa trong nước",
-        10,
-        (1_200_000,),
-        "Toàn trình",
-        1.5,
-        "district",
-    ),
-    # departments, by a keyword of the unit's name
-    _P(
-        "1.008377",
-        "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam",
-        "LLTP",
-        "Lý lịch tư pháp",
-        10,
-        (200_000,),
-        "Toàn trình",
-        60.0,
-        "dept:Tư pháp",
-    ),
-    _P(
-        "1.001877",
-        "Đăng ký hoạt động Văn phòng công chứng",
-        "CC",
-        "Công chứng",
-        10,
-        (1_000_000,),
-        "Một phần",
-        2.0,
-        "dept:Tư pháp",
-    ),
-    _P(
-        "2.001610",
-        "Đăng ký thành lập công ty trách nhiệm hữu hạn một thành viên",
-        "DKKD",
-        "Thành lập và hoạt động của doanh nghiệp",
-        3,
-        (50_000,),
-        "Toàn trình",
-        25.0,
-        "dept:Kế hoạch và Đầu tư",
-    ),
-    _P(
-        "2.002037",
-        "Đăng ký thay đổi nội dung đăng ký doanh nghiệp",
-        "DKKD",
-        "Thành lập và hoạt động của doanh nghiệp",
-        3,
-        (50_000,),
-        "Toàn trình",
-        35.0,
-        "dept:Kế hoạch và Đầu tư",
-    ),
-    _P(
-        "1.002809",
-        "Đổi giấy phép lái xe do ngành Giao thông vận tải cấp",
-        "GTVT",
-        "Giao thông vận tải",
-        5,
-        (135_000,),
-        "Toàn trình",
-        60.0,
-        "dept:Giao thông",
-    ),
-    _P(
-        "1.002861",
-        "Cấp phù hiệu xe ô tô kinh doanh vận tải",
-        "GTVT",
-        "Giao thông vận tải",
-        2,
-        (0,),
-        "Toàn trình",
-        15.0,
-        "dept:Giao thông",
-    ),
-    _P(
-        "1.000459",
-        "Cấp giấy phép lao động cho người lao động nước ngoài làm việc tại Việt Nam",
-        "LD",
-        "Việc làm",
-        5,
-        (600_000,),
-        "Toàn trình",
-        10.0,
-        "dept:Lao động",
-    ),
-    _P(
-        "1.001978",
-        "Giải quyết chế độ ưu đãi đối với người có công với cách mạng",
-        "NCC",
-        "Người có công",
-        12,
-        (0,),
-        "Một phần",
-        8.0,
-        "dept:Lao động",
-    ),
-    _P(
-        "1.004203",
-        "Đăng ký biến động đất đai, tài sản gắn liền với đất đối với tổ chức",
-        "DD",
-        "Đất đai",
-        10,
-        (500_000, 1_000_000),
-        "Một phần",
-        12.0,
-        "dept:Tài nguyên",
-    ),
-    _P(
-        "1.000987",
-        "Cấp giấy phép khai thác, sử dụng nước dưới đất",
-        "TNN",
-        "Tài nguyên nước",
-        30,
-        (1_500_000,),
-        "Một phần",
-        2.0,
-        "dept:Tài nguyên",
-    ),
-    _P(
-        "1.003625",
-        "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm đối với cơ sở sản xuất, kinh doanh "
-        "nông, lâm, thủy sản",
-        "NLTS",
-        "Quản lý chất lượng nông lâm sản và thủy sản",
-        15,
-        (700_000,),
-        "Toàn trình",
-        6.0,
-        "dept:Nông nghiệp",
-    ),
-    _P(
-        "1.009972",
-        "Cấp giấy phép xây dựng mới đối với công trình cấp II, cấp III",
-        "XD",
-        "Hoạt động xây dựng",
-        20,
-        (150_000,),
-        "Một phần",
-        5.0,
-        "dept:Xây dựng",
-    ),
-    _P(
-        "1.009986",
-        "Cấp chứng chỉ hành nghề hoạt động xây dựng hạng II, hạng III",
-        "XD",
-        "Hoạt động xây dựng",
-        20,
-        (300_000,),
-        "Toàn trình",
-        6.0,
-        "dept:Xây dựng",
-    ),
-    _P(
-        "1.001907",
-        "Cấp giấy phép hành nghề khám bệnh, chữa bệnh",
-        "KCB",
-        "Khám bệnh, chữa bệnh",
-        20,
-        (360_000,),
-        "Một phần",
-        8.0,
-        "dept:Y tế",
-    ),
-    _P("1.002952", "Cấp Chứng chỉ hành nghề dược", "DUOC", "Dược phẩm", 20, (500_000,), "Toàn trình", 6.0, "dept:Y tế"),
-    _P(
-        "1.005092",
-        "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc",
-        "VBCC",
-        "Văn bằng, chứng chỉ",
-        2,
-        (0,),
-        "Toàn trình",
-        6.0,
-        "dept:Giáo dục",
-    ),
-    _P(
-        "2.000633",
-        "Cấp Giấy phép bán buôn sản phẩm rượu",
-        "LTHH",
-        "Lưu thông hàng hóa trong nước",
-        15,
-        (1_200_000,),
-        "Toàn trình",
-        4.0,
-        "dept:Công Thương",
-    ),
-    _P(
-        "1.001029",
-        "Cấp Giấy phép kinh doanh dịch vụ karaoke",
-        "VH",
-        "Văn hóa",
-        5,
-        (1_000_000, 2_000_000),
-        "Toàn trình",
-        3.0,
-        "dept:Văn hóa",
-    ),
-    _P(
-        "1.003846",
-        "Cấp giấy phép xuất bản bản tin",
-        "XB",
-        "Xuất bản, in và phát hành",
-        10,
-        (0,),
-        "Toàn trình",
-        3.0,
-        "dept:Thông tin và Truyền thông",
-    ),
-    _P(
-        "1.000712",
-        "Đăng ký kết quả thực hiện nhiệm vụ khoa học và công nghệ",
-        "KHCN",
-        "Hoạt động khoa học và công nghệ",
-        7,
-        (0,),
-        "Toàn trình",
-        2.0,
-        "dept:Khoa học",
-    ),
-    _P(
-        "1.000933",
-        "Tặng Bằng khen của Chủ tịch Ủy ban nhân dân cấp tỉnh",
-        "TDKT",
-        "Thi đua, khen thưởng",
-        20,
-        (0,),
-        "Một phần",
-        8.0,
-        "dept:Nội vụ",
-    ),
-    _P(
-        "1.003822",
-        "Cho phép tổ chức hội nghị, hội thảo quốc tế",
-        "NGV",
-        "Công tác ngoại vụ",
-        15,
-        (0,),
-        "Một phần",
-        3.0,
-        "dept:Ngoại vụ",
-    ),
-    _P(
-        "2.001457",
-        "Tiếp nhận, xử lý phản ánh, kiến nghị của cá nhân, tổ chức về quy định hành chính",
-        "KSTT",
-        "Kiểm soát thủ tục hành chính",
-        10,
-        (0,),
-        "Toàn trình",
-        2.0,
-        "dept:Văn phòng",
-    ),
-    _P(
-        "2.002339",
-        "Giải quyết khiếu nại lần đầu",
-        "KNTC",
-        "Giải quyết khiếu nại, tố cáo",
-        30,
-        (0,),
-        "",
-        2.0,
-        "dept:Thanh tra",
-    ),
-    _P(
-        "1.009645",
-        "Cấp Giấy chứng nhận đăng ký đầu tư đối với dự án không thuộc diện chấp thuận chủ trương đầu tư",
-        "DT",
-        "Đầu tư tại Việt Nam",
-        15,
-        (0,),
-        "Một phần",
-        3.0,
-        "dept:Khu kinh tế",
-    ),
-    _P(
-        "1.005426",
-        "Cấp mã số đơn vị có quan hệ với ngân sách",
-        "TC",
-        "Tài chính",
-        2,
-        (0,),
-        "Toàn trình",
-        4.0,
-        "dept:Tài chính",
-    ),
-    _P(
-        "2.000154",
-        "Cung cấp thông tin, dữ liệu chuyên ngành",
-        "KHAC",
-        "Lĩnh vực khác",
-        5,
-        (0,),
-        "Toàn trình",
-        2.0,
-        "dept:*",
-    ),
-]
+def read_procedures() -> list[Procedure]:
+    """The procedure catalogue, procedures.csv beside this module (package data): per procedure its code, name and
+    field, the processing time in working days, the possible fees (VND, separated by spaces), the online level,
+    the relative weight of its dossiers and where it is offered: `commune`, `district` (by the communes too once
+    the districts are gone), or `dept:<keyword>` by a department whose name holds the keyword (`dept:*`: a
+    department that matches no keyword)."""
+    text = resources.files(__package__).joinpath("procedures.csv").read_text(encoding="utf-8")
+    return [
+        Procedure(
+            code=row["procedure_code"],
+            name=row["procedure_name"],
+            field_code=row["field_code"],
+            field_name=row["field_name"],
+            days=int(row["processing_working_days"]),
+            fees=tuple(int(fee) for fee in row["fees_vnd"].split()),
+            level=row["online_level"],
+            weight=float(row["weight"]),
+            scope=row["scope"],
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    ]
+
+
+PROCEDURES: list[Procedure] = read_procedures()
+
+
 _DEPT_WEIGHT = 2.0
 _LATE_RATE = {"DD": 0.25}
 _LATE_RATE_OTHER = 0.025
 
 
-# --------------------------------------------------------------------------------------------------
-# People
-# --------------------------------------------------------------------------------------------------
-
-_SURNAMES = (
-    ["Nguyễn"] * 38
-    + ["Trần"] * 11
-    + ["Lê"] * 10
-    + ["Phạm"] * 7
-    + ["Hoàng"] * 5
-    + ["Phan"] * 4
-    + ["Võ"] * 4
-    + ["Đặng"] * 2
-    + ["Bùi"] * 2
-    + ["Đỗ"] * 2
-    + ["Hồ"] * 2
-    + ["Ngô"] * 2
-    + [
-        "Dương",
-        "Lý",
-        "Trương",
-        "Đinh",
-        "Đoàn",
-        "Lương",
-        "Mai",
-        "Cao",
-        "Tạ",
-        "Hà",
-        "Lưu",
-        "Văn",
-        "Thái",
-        "Châu",
-        "Huỳnh",
-        "Vũ",
-        "Tôn Nữ",
-    ]
-)
-_MIDDLE_M = ["Văn", "Văn", "Đức", "Minh", "Quang", "Hữu", "Công", "Thanh", "Xuân", "Ngọc", "Anh", "Đình", "Trọng"]
-_MIDDLE_F = ["Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Minh", "Mai", "Kim", "Phương", "Hoài", "Bảo", "Diệu"]
-_GIVEN_M = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Đạt",
-    "Hùng",
-    "Hải",
-    "Hiếu",
-    "Hoàng",
-    "Huy",
-    "Khánh",
-    "Long",
-    "Minh",
-    "Nam",
-    "Phong",
-    "Quân",
-    "Sơn",
-    "Thắng",
-    "Trung",
-    "Tuấn",
-    "Việt",
-    "Vinh",
-    "Lộc",
-    "Tài",
-    "Thành",
-    "Phúc",
-    "Khoa",
-    "Nhân",
-    "Tâm",
-    "Hưng",
-]
-_GIVEN_F = [
-    "Anh",
-    "Chi",
-    "Dung",
-    "Hà",
-    "Hạnh",
-    "Hằng",
-    "Hoa",
-    "Hương",
-    "Lan",
-    "Linh",
-    "Loan",
-    "Mai",
-    "Ngọc",
-    "Nhung",
-    "Oanh",
-    "Phương",
-    "Thảo",
-    "Trang",
-    "Vân",
-    "Yến",
-    "Huyền",
-    "Nga",
-    "Thủy",
-    "Tuyết",
-    "My",
-    "Quỳnh",
-    "Giang",
-    "Hiền",
-    "Nhi",
-    "Lý",
-]
-_COMPANY_WORDS = [
-    "Minh Phát",
-    "Thành Công",
-    "Hoàng Long",
-    "Sơn Hà",
-    "An Khang",
-    "Phú Thịnh",
-    "Đại Việt",
-    "Tân Tiến",
-    "Hưng Thịnh",
-    "Bảo Ngọc",
-    "Nam Trường",
-    "Kim Ngân",
-    "Việt Nhật",
-    "Đông Á",
-]
-_COMPANY_KINDS = [
-    "Công ty TNHH",
-    "Công ty TNHH MTV",
-    "Công ty Cổ phần",
-    "Công ty TNHH Thương mại và Dịch vụ",
-    "Công ty Cổ phần Xây dựng",
-    "Công ty TNHH Đầu tư",
-]
-_PHONE_PREFIXES = [
-    "090",
-    "091",
-    "093",
-    "094",
-    "096",
-    "097",
-    "098",
-    "086",
-    "088",
-    "032",
-    "033",
-    "034",
-    "035",
-    "036",
-    "037",
-    "038",
-    "039",
-    "070",
-    "076",
-    "077",
-    "079",
-    "081",
-    "082",
-    "083",
-    "084",
-    "085",
-    "056",
-    "058",
-]
 _NOTES = [
     "",
     "",
@@ -874,69 +172,12 @@ _NOTES = [
 _ORG_FIELDS = ("DKKD", "DT", "XB", "KHCN", "NGV", "TC", "LTHH", "NLTS")
 
 
-def _choice(rng: random.Random, seq):
-    return seq[int(rng.random() * len(seq))]
-
-
-def _randint(rng: random.Random, a: int, b: int) -> int:
-    return a + int(rng.random() * (b - a + 1))
-
-
-def _ascii(text: str) -> str:
-    text = text.replace("Đ", "D").replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
-class _People:
-    """Applicants: a pool that grows to POOL people, so that some people file several dossiers."""
-
-    POOL = 30_000
-
-    def __init__(self, rng: random.Random):
-        self.rng = rng
-        self.pool: list[tuple[str, str, str, str]] = []
-
-    def person(self, day: date) -> tuple[str, str, str, str]:
-        if len(self.pool) >= self.POOL or (self.pool and self.rng.random() < 0.1):
-            return self.pool[int(self.rng.random() * len(self.pool))]
-        got = self._new(day)
-        self.pool.append(got)
-        return got
-
-    def _new(self, day: date) -> tuple[str, str, str, str]:
-        rng = self.rng
-        female = rng.random() < 0.5
-        name = " ".join(
-            [
-                _choice(rng, _SURNAMES),
-                _choice(rng, _MIDDLE_F if female else _MIDDLE_M),
-                _choice(rng, _GIVEN_F if female else _GIVEN_M),
-            ]
-        )
-        year = _randint(rng, 1945, min(2007, day.year - 18))
-        century = 0 if year < 2000 else 2
-        idno = f"044{century + female}{year % 100:02d}{_randint(rng, 0, 999_999):06d}"
-        phone = "" if rng.random() < 0.08 else _choice(rng, _PHONE_PREFIXES) + f"{_randint(rng, 0, 9_999_999):07d}"
-        email = ""
-        if rng.random() < 0.25:
-            parts = _ascii(name).lower().split()
-            local = _choice(
-                rng, [parts[-1] + "".join(p[0] for p in parts[:-1]), parts[-1] + "." + parts[0], "".join(parts)]
-            )
-            domain = _choice(rng, ["gmail.com", "gmail.com", "yahoo.com.vn", "outlook.com"])
-            email = f"{local}{_randint(rng, 1, 99)}@{domain}"
-        return name, idno, phone, email
-
-    def company(self) -> str:
-        return f"{_choice(self.rng, _COMPANY_KINDS)} {_choice(self.rng, _COMPANY_WORDS)}"
-
-
 # --------------------------------------------------------------------------------------------------
 # Dossier simulation
 # --------------------------------------------------------------------------------------------------
 
 
-class _Dossier:
+class Dossier:
     __slots__ = (
         "code",
         "proc",
@@ -1014,14 +255,14 @@ def _office_minutes() -> list[int]:
 _OFFICE = _office_minutes()
 
 
-class _World:
+class DossierSimulator:
     """Reference data, procedure distributions and the dossier simulator."""
 
     def __init__(self, reference_dir: Path, rng: random.Random, end: datetime = LAST_EXTRACTION):
-        self.reg = _Registry(reference_dir)
-        self.cal = _Calendar(reference_dir)
+        self.reg = UnitRegistry(reference_dir)
+        self.cal = WorkingCalendar(reference_dir)
         self.rng = rng
-        self.people = _People(rng)
+        self.people = People(rng)
         self.end = end
         self.start = (end - timedelta(days=720)).date() if end != LAST_EXTRACTION else FIRST_DAY
         self._dist_cache: dict[tuple, tuple[list, list[float]]] = {}
@@ -1035,9 +276,9 @@ class _World:
                     lst.append(v.code)
 
     # ---- where dossiers go -------------------------------------------------------------------------
-    def _procs_for(self, version: _Version, day: date, districts_exist: bool) -> list[tuple[_Proc, float]]:
+    def _procs_for(self, version: UnitVersion, day: date, districts_exist: bool) -> list[tuple[Procedure, float]]:
         reg = self.reg
-        out: list[tuple[_Proc, float]] = []
+        out: list[tuple[Procedure, float]] = []
         if version.level == "commune":
             size = reg.size(version.code, day)
             for p in PROCEDURES:
@@ -1058,7 +299,7 @@ class _World:
                 out = [(p, p.weight * _DEPT_WEIGHT) for p in PROCEDURES if p.scope == "dept:*"]
         return out
 
-    def distribution(self, day: date) -> tuple[list[tuple[str, _Proc]], list[float]]:
+    def distribution(self, day: date) -> tuple[list[tuple[str, Procedure]], list[float]]:
         """(unit code, procedure) pairs that can receive a dossier on `day`, with cumulative weights."""
         key = self._day_key.get(day)
         if key is None:
@@ -1069,7 +310,7 @@ class _World:
         if cached is None:
             versions = self.reg.valid_versions(day)
             districts_exist = any(v.level == "district" for v in versions)
-            items: list[tuple[str, _Proc]] = []
+            items: list[tuple[str, Procedure]] = []
             cum: list[float] = []
             total = 0.0
             for v in versions:
@@ -1086,7 +327,7 @@ class _World:
     def _closed_count(self, day: date) -> int:
         return sum(1 for c in self.reg.codes if self.reg.last_valid_to(c) < day)
 
-    def pick(self, day: date) -> tuple[str, _Proc] | None:
+    def pick(self, day: date) -> tuple[str, Procedure] | None:
         items, cum = self.distribution(day)
         if not items:
             return None
@@ -1133,7 +374,7 @@ class _World:
         return datetime(d.year, d.month, d.day, 17, 0)
 
     # ---- one dossier -------------------------------------------------------------------------------
-    def simulate(self, sub_day: date) -> _Dossier | None:
+    def simulate(self, sub_day: date) -> Dossier | None:
         rng, cal = self.rng, self.cal
         span = max(1, (self.end.date() - self.start).days)
         progress = min(1.0, max(0.0, (sub_day - self.start).days / span))
@@ -1153,10 +394,10 @@ class _World:
         else:
             channel = 3 if r < p_online + 0.03 else 1
         if channel == 2:
-            m = _choice(rng, _OFFICE) if rng.random() < 0.75 and working else int(rng.random() * 1440)
+            m = choice(rng, _OFFICE) if rng.random() < 0.75 and working else int(rng.random() * 1440)
             submitted = datetime(sub_day.year, sub_day.month, sub_day.day, m // 60, m % 60, int(rng.random() * 60))
             if working and _MORNING[0] <= m < _AFTERNOON[1] - 30:
-                received = submitted + timedelta(minutes=_randint(rng, 5, 150))
+                received = submitted + timedelta(minutes=randint(rng, 5, 150))
                 if received.hour * 60 + received.minute > _AFTERNOON[1]:
                     received = self.office_after(submitted, 1)
             else:
@@ -1171,11 +412,11 @@ class _World:
                     return None
                 unit, proc = picked
         else:
-            m = _choice(rng, _OFFICE)
+            m = choice(rng, _OFFICE)
             submitted = datetime(sub_day.year, sub_day.month, sub_day.day, m // 60, m % 60, int(rng.random() * 60))
             received = submitted
 
-        d = _Dossier()
+        d = Dossier()
         d.proc, d.unit, d.channel = proc, unit, channel
         d.code = ""
         d.received_day = received.date()
@@ -1186,7 +427,7 @@ class _World:
             name, idno, phone, email = self.people.person(sub_day)
         d.name, d.idno, d.phone, d.email = name, idno, phone, email
         d.digit = rng.random() < (0.45 + 0.40 * progress + (0.1 if channel == 2 else 0.0))
-        fee = _choice(rng, proc.fees)
+        fee = choice(rng, proc.fees)
         d.pay = 0
         if fee > 0:
             p_pay = (0.55 if channel == 2 else 0.12) + 0.2 * progress
@@ -1200,7 +441,7 @@ class _World:
         else:
             d.fees = [("LEPHI", fee, 2 if d.pay else 1)]
         d.officer = ""
-        d.note = _choice(rng, _NOTES)
+        d.note = choice(rng, _NOTES)
         events: list[tuple[datetime, str, object]] = []
         d.supps = []
         d.first_t = submitted
@@ -1213,10 +454,10 @@ class _World:
                 d.events = events
                 d.last_t = t
                 return d
-        d.officer = " ".join([_choice(rng, _SURNAMES), _choice(rng, _MIDDLE_F), _choice(rng, _GIVEN_F)])
+        d.officer = " ".join([choice(rng, SURNAMES), choice(rng, MIDDLE_NAMES_FEMALE), choice(rng, GIVEN_NAMES_FEMALE)])
         due = self.due_after(received, proc.days)
         events += [(received, "received", received), (received, "due", due), (received, "status", 2)]
-        cur = received + timedelta(minutes=_randint(rng, 5, 120))
+        cur = received + timedelta(minutes=randint(rng, 5, 120))
         events.append((cur, "status", 4))
 
         late_rate = _LATE_RATE.get(proc.field_code, _LATE_RATE_OTHER)
@@ -1238,17 +479,17 @@ class _World:
                 d.supps.append((req, None, due, None))
                 y = rng.random()
                 if y < 0.5:
-                    t = self.office_after(req, _randint(rng, 3, 20))
+                    t = self.office_after(req, randint(rng, 3, 20))
                     end_state = (t, 7)
                 elif y < 0.8:
-                    t = self.office_after(req, _randint(rng, 15, 30))
+                    t = self.office_after(req, randint(rng, 15, 30))
                     end_state = (t, 8)
                 else:  # waits for months, then the unit stops processing it
-                    t = self.office_after(req, _randint(rng, 60, 120))
+                    t = self.office_after(req, randint(rng, 60, 120))
                     end_state = (t, 8)
                 cur = req
                 break
-            sup = self.office_after(req, _randint(rng, 1, 10))
+            sup = self.office_after(req, randint(rng, 1, 10))
             new_due = self.due_after(sup, proc.days)
             d.supps.append((req, sup, due, new_due))
             events += [(sup, "status", 4), (sup, "due", new_due)]
@@ -1256,7 +497,7 @@ class _World:
         if end_state is None and proc.field_code == "DD" and rng.random() < 0.4 and cur < due:
             req = self._between(cur, due)
             if req is not None:
-                paid = self.office_after(req, _randint(rng, 1, 7))
+                paid = self.office_after(req, randint(rng, 1, 7))
                 waited = cal.between(req.date(), paid.date())
                 new_due = self.due_after(due, waited) if waited else due
                 events += [(req, "status", 6), (paid, "status", 4), (paid, "due", new_due)]
@@ -1287,18 +528,18 @@ class _World:
                 events.append((cur, "due", due))
             if rng.random() < late_rate:
                 late = True
-                k = _randint(rng, 1, 15) if proc.field_code == "DD" else _randint(rng, 1, 5)
+                k = randint(rng, 1, 15) if proc.field_code == "DD" else randint(rng, 1, 5)
                 finish = self.office_after(due, k)
             else:
                 finish = self._on_time(cur, due)
             no_finish_record = channel != 2 and rng.random() < 0.05
             if no_finish_record:  # only the hand-over is recorded: it ends the processing, the same day
                 room = int((due - finish).total_seconds() // 60) if not late else 90
-                returned = finish + timedelta(minutes=_randint(rng, 1, min(90, room))) if room >= 2 else finish
+                returned = finish + timedelta(minutes=randint(rng, 1, min(90, room))) if room >= 2 else finish
             elif proc.level == "Toàn trình" and channel == 2:
-                returned = finish + timedelta(minutes=_randint(rng, 1, 30))
+                returned = finish + timedelta(minutes=randint(rng, 1, 30))
             else:
-                k = 0 if rng.random() < 0.4 else _randint(rng, 1, 5)
+                k = 0 if rng.random() < 0.4 else randint(rng, 1, 5)
                 returned = self.office_after(finish, k)
             never_returned = rng.random() < 0.05 and not no_finish_record
             if no_finish_record:
@@ -1308,7 +549,7 @@ class _World:
                 if not never_returned:
                     events += [(returned, "status", 10), (returned, "returned", returned)]
             if not never_returned and rng.random() < 0.35:
-                rated = returned + timedelta(minutes=_randint(rng, 1, 3 * 24 * 60))
+                rated = returned + timedelta(minutes=randint(rng, 1, 3 * 24 * 60))
                 z = rng.random()
                 if late:
                     rating = "Không hài lòng" if z < 0.35 else ("Hài lòng" if z < 0.8 else "Rất hài lòng")
@@ -1317,7 +558,7 @@ class _World:
                 events.append((rated, "rating", rating))
         # apology letters for a part of the late ones (finished late, or still open past the due date)
         if late and rng.random() < 0.45:
-            t = self.office_after(due, _randint(rng, 1, 3))
+            t = self.office_after(due, randint(rng, 1, 3))
             if finish is not None and t > finish:
                 t = finish
             events.append((t, "apology", True))
@@ -1364,7 +605,7 @@ class _World:
             day += timedelta(days=1)
         return due
 
-    def add_transfers(self, dossiers: list[_Dossier]) -> int:
+    def add_transfers(self, dossiers: list[Dossier]) -> int:
         """Open dossiers of a unit that closes move to its successor (half of them) or, for a district, to a
         commune of the district that carries on (a third of them): the unit of a later version changes."""
         reg, rng = self.reg, self.rng
@@ -1395,7 +636,7 @@ class _World:
                     if reg.valid(c, nxt) is not None and reg.valid(c, d.received_day) is not None
                 ]
                 if options:
-                    target = _choice(rng, options)
+                    target = choice(rng, options)
             if target and reg.valid(target, d.received_day) is not None and reg.valid(target, nxt) is not None:
                 d.events.append((at, "unit", target))
                 d.events.sort(key=lambda e: e[0])
@@ -1404,7 +645,7 @@ class _World:
         return moved
 
 
-def _assign_codes(dossiers: list[_Dossier]) -> None:
+def _assign_codes(dossiers: list[Dossier]) -> None:
     """Mã hồ sơ: <unit code>-<yymmdd of submission>-<4-digit sequence of that unit and day>."""
     dossiers.sort(key=lambda d: (d.first_t, d.unit))
     seq: dict[tuple[str, date], int] = {}
@@ -1415,7 +656,7 @@ def _assign_codes(dossiers: list[_Dossier]) -> None:
         d.code = f"{d.unit}-{d.first_t:%y%m%d}-{n:04d}"
 
 
-def _day_weights(world: _World, first: date, last: date) -> tuple[list[date], list[float]]:
+def day_weights(world: DossierSimulator, first: date, last: date) -> tuple[list[date], list[float]]:
     days, weights = [], []
     day = first
     while day <= last:
@@ -1429,7 +670,7 @@ def _day_weights(world: _World, first: date, last: date) -> tuple[list[date], li
     return days, weights
 
 
-def _spread(total: int, weights: list[float]) -> list[int]:
+def spread(total: int, weights: list[float]) -> list[int]:
     s = sum(weights)
     acc, out, given = 0.0, [], 0
     for w in weights:
@@ -1452,7 +693,7 @@ class _Raw(str):
 _EMPTY = _Raw("")
 
 
-def _record(d: _Dossier, s: dict) -> dict:
+def record(d: Dossier, s: dict) -> dict:
     p = d.proc
     return {
         "code": d.code,
@@ -1485,7 +726,7 @@ def _record(d: _Dossier, s: dict) -> dict:
 
 
 @dataclass
-class _Style:
+class ExportStyle:
     fmt: str  # csv | csv_semicolon | txt | xlsx | json | jsonl
     dt: str = "%d/%m/%Y %H:%M"
     due_date_only: bool = False
@@ -1525,7 +766,7 @@ def _fee_total(rec: dict):
     return sum(item[1] for item in fee)
 
 
-def _text_row(rec: dict, st: _Style, rng: random.Random) -> list[str]:
+def text_row(rec: dict, st: ExportStyle, rng: random.Random) -> list[str]:
     def dt(key: str) -> str:
         v = rec[key]
         if v is None:
@@ -1601,7 +842,7 @@ def _portal_time(v) -> str:
     return v.strftime("%Y%m%d%H%M%S")
 
 
-def _json_obj(rec: dict, st: _Style, rng: random.Random) -> dict:
+def _json_obj(rec: dict, st: ExportStyle, rng: random.Random) -> dict:
     nfd = st.nfd_rows and rng.random() < st.nfd_rows
     text = _nfd if nfd else (lambda s: s)
     fee = rec["fee"]
@@ -1678,10 +919,10 @@ _BAD_AMOUNTS = ["1.5OO.000", "hai trăm nghìn", "#VALUE!", "không rõ", "12O.0
 _BAD_COUNTS = ["hai", "một", "#N/A"]
 
 
-class _Corruptor:
+class Corruptor:
     """Turns a valid record into a bad one of a given kind; counts what it did."""
 
-    def __init__(self, world: _World, rng: random.Random):
+    def __init__(self, world: DossierSimulator, rng: random.Random):
         self.world, self.rng = world, rng
         self.unknown = []
         known = set(world.reg.codes)
@@ -1713,35 +954,35 @@ class _Corruptor:
             options = ["proc_code", "unit", "channel", "status"]
             if rec["status"] not in (1, 3):
                 options += ["received", "due"]
-            key = _choice(rng, options)
+            key = choice(rng, options)
             rec[key] = None if key in ("received", "due") else _EMPTY
         elif kind == "bad_date":
             keys = [k for k in ("received", "due", "finished", "returned") if rec[k] is not None] or ["received"]
-            key = _choice(rng, keys)
+            key = choice(rng, keys)
             pool = _BAD_DATES_PORTAL if portal else _BAD_DATES_TEXT
-            rec[key] = _Raw(_choice(rng, pool).format(y=year))
+            rec[key] = _Raw(choice(rng, pool).format(y=year))
         elif kind == "bad_number":
             if portal or rng.random() < 0.7:
-                rec["fee"] = _Raw(_choice(rng, _BAD_AMOUNTS))
+                rec["fee"] = _Raw(choice(rng, _BAD_AMOUNTS))
             else:
-                rec["supp"] = _Raw(_choice(rng, _BAD_COUNTS))
+                rec["supp"] = _Raw(choice(rng, _BAD_COUNTS))
         elif kind == "unknown_unit":
-            rec["unit"] = _choice(rng, self.unknown)
+            rec["unit"] = choice(rng, self.unknown)
         elif kind == "unit_not_valid":
-            rec["unit"] = _choice(rng, self.world.invalid_codes_on(rec["received"].date()))
+            rec["unit"] = choice(rng, self.world.invalid_codes_on(rec["received"].date()))
         elif kind == "due_before_received":
-            d = rec["received"].date() - timedelta(days=_randint(rng, 1, 5))
+            d = rec["received"].date() - timedelta(days=randint(rng, 1, 5))
             rec["due"] = datetime(d.year, d.month, d.day, 17, 0)
         elif kind == "terminal_without_end":
-            rec["status"] = _choice(rng, TERMINAL_STATUSES)
+            rec["status"] = choice(rng, TERMINAL_STATUSES)
             rec["finished"] = rec["returned"] = rec["refused"] = None
         elif kind == "event_after_extraction":
-            later = extraction.date() + timedelta(days=_randint(rng, 1, 10))
-            t = datetime(later.year, later.month, later.day, _randint(rng, 8, 16), _choice(rng, (0, 15, 30, 45)))
-            key = _choice(rng, ("finished", "returned")) if rec["received"] is not None else "refused"
+            later = extraction.date() + timedelta(days=randint(rng, 1, 10))
+            t = datetime(later.year, later.month, later.day, randint(rng, 8, 16), choice(rng, (0, 15, 30, 45)))
+            key = choice(rng, ("finished", "returned")) if rec["received"] is not None else "refused"
             rec[key] = t
         elif kind == "duplicate_conflict":
-            rec["phone"] = _choice(rng, _PHONE_PREFIXES) + f"{_randint(rng, 0, 9_999_999):07d}"
+            rec["phone"] = choice(rng, PHONE_PREFIXES) + f"{randint(rng, 0, 9_999_999):07d}"
             fee = rec["fee"]
             total = _fee_total(rec) if not isinstance(fee, _Raw) else 0
             rec["fee"] = [("LEPHI", (total if isinstance(total, int) else 0) + 50_000, 1)]
@@ -1753,7 +994,7 @@ class _Corruptor:
 # --------------------------------------------------------------------------------------------------
 
 
-def _headers(st: _Style) -> list[str]:
+def _headers(st: ExportStyle) -> list[str]:
     hs = HEADERS + (EXTRA_HEADERS if st.extra else [])
     if st.header == "upper":
         hs = [h.upper() for h in hs]
@@ -1764,7 +1005,7 @@ def _headers(st: _Style) -> list[str]:
     return hs
 
 
-def _permutation(n: int, st: _Style, rng: random.Random) -> list[int]:
+def _permutation(n: int, st: ExportStyle, rng: random.Random) -> list[int]:
     order = list(range(n))
     if st.shuffle:
         rest = order[1:]
@@ -1778,7 +1019,7 @@ def _permutation(n: int, st: _Style, rng: random.Random) -> list[int]:
 def _write_delimited(
     path: Path,
     recs: list[dict],
-    st: _Style,
+    st: ExportStyle,
     rng: random.Random,
     headers: list[str] | None = None,
     encoding: str | None = None,
@@ -1788,7 +1029,7 @@ def _write_delimited(
     delim = {"csv": ",", "csv_semicolon": ";", "txt": "\t"}[st.fmt]
     rows = [[hs[i] for i in order]]
     for rec in recs:
-        row = _text_row(rec, st, rng)
+        row = text_row(rec, st, rng)
         if headers is not None and len(headers) != len(row):  # reject variants adjust their columns
             row = rec["_adjust"](row)
         rows.append([row[i] for i in order])
@@ -1831,7 +1072,7 @@ def _to_cp1258(text: str) -> bytes:
     return bytes(out)
 
 
-def _write_json(path: Path, recs: list[dict], st: _Style, rng: random.Random) -> int:
+def _write_json(path: Path, recs: list[dict], st: ExportStyle, rng: random.Random) -> int:
     objs = [json.dumps(_json_obj(rec, st, rng), ensure_ascii=False) for rec in recs]
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         if st.fmt == "json":
@@ -1843,7 +1084,7 @@ def _write_json(path: Path, recs: list[dict], st: _Style, rng: random.Random) ->
 
 
 def _write_xlsx(
-    path: Path, recs: list[dict], st: _Style, rng: random.Random, title: tuple[str, str, str], stamp: datetime
+    path: Path, recs: list[dict], st: ExportStyle, rng: random.Random, title: tuple[str, str, str], stamp: datetime
 ) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -1869,7 +1110,7 @@ def _write_xlsx(
     serial_keys = set(st.serial_cols)
     fee_sum = 0
     for n, rec in enumerate(recs, start=1):
-        text = _text_row(rec, replace(st, nfd_rows=0.0), rng)
+        text = text_row(rec, replace(st, nfd_rows=0.0), rng)
         cells: list[object] = [n]
         cells += [value if value != "" else None for value in text]
         for key, i in date_cols.items():
@@ -1906,30 +1147,6 @@ def _freeze_xlsx(path: Path, stamp: datetime) -> None:
     path.write_bytes(frozen_zip(path.read_bytes(), stamp))
 
 
-def frozen_zip(data: bytes, stamp: date) -> bytes:
-    """A ZIP or workbook rewritten with fixed times (its entries' and a workbook's document properties), so
-    that the same seed gives byte-identical files (the loader recognises a file by its content hash)."""
-    import zipfile
-
-    when = stamp if isinstance(stamp, datetime) else datetime(stamp.year, stamp.month, stamp.day)
-    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(io.BytesIO(data)) as src:
-        entries = [(info.filename, src.read(info)) for info in src.infolist()]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, content in entries:
-            if name == "docProps/core.xml":
-                text = content.decode("utf-8")
-                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{iso}\g<2>", text)
-                content = text.encode("utf-8")
-            info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, content)
-    return buffer.getvalue()
-
-
-# --------------------------------------------------------------------------------------------------
-# Extractions
 # --------------------------------------------------------------------------------------------------
 
 
@@ -1938,7 +1155,7 @@ class _Extraction:
     t: datetime
     name_has_time: bool
     full: bool
-    style: _Style
+    style: ExportStyle
     reject: str = ""  # "", "missing_column", "duplicate_header", "undecodable"
 
     @property
@@ -1969,7 +1186,7 @@ def _month_ends(first: date, last: datetime) -> list[date]:
     return out
 
 
-def _schedule(world: _World, rng: random.Random, partial_share: float) -> list[_Extraction]:
+def _schedule(world: DossierSimulator, rng: random.Random, partial_share: float) -> list[_Extraction]:
     ex: list[_Extraction] = []
     full_formats = {3: "xlsx", 6: "txt", 9: "csv_semicolon", 11: "json", 14: "csv_semicolon", 16: "xlsx", 20: "jsonl"}
     for i, end in enumerate(_month_ends(FIRST_DAY, LAST_EXTRACTION)):
@@ -1979,7 +1196,7 @@ def _schedule(world: _World, rng: random.Random, partial_share: float) -> list[_
             t = datetime(end.year, end.month, end.day, 23, 59, 59)
         else:
             nxt = end + timedelta(days=1)
-            t = datetime(nxt.year, nxt.month, nxt.day, _choice(rng, (1, 2, 6)), _choice(rng, (0, 30)), 0)
+            t = datetime(nxt.year, nxt.month, nxt.day, choice(rng, (1, 2, 6)), choice(rng, (0, 30)), 0)
         st = _full_style(i, fmt, date_only)
         ex.append(_Extraction(t, not date_only, True, st))
     # the last extraction: a full one
@@ -1988,7 +1205,7 @@ def _schedule(world: _World, rng: random.Random, partial_share: float) -> list[_
             LAST_EXTRACTION,
             True,
             True,
-            _Style("csv", dt="%d/%m/%Y %H:%M:%S", status="label", channel="label", extra=True),
+            ExportStyle("csv", dt="%d/%m/%Y %H:%M:%S", status="label", channel="label", extra=True),
         )
     )
     # daily partial extractions (only dossiers changed that day)
@@ -2021,9 +1238,9 @@ def _schedule(world: _World, rng: random.Random, partial_share: float) -> list[_
                 day.year,
                 day.month,
                 day.day,
-                _choice(rng, (17, 18, 19, 21, 22)),
-                _choice(rng, (0, 30, 45)),
-                _choice(rng, (0, 0, 15)),
+                choice(rng, (17, 18, 19, 21, 22)),
+                choice(rng, (0, 30, 45)),
+                choice(rng, (0, 0, 15)),
             )
             fmt = partial_cycle[n % len(partial_cycle)]
             st = _partial_style(n, fmt, rng)
@@ -2039,12 +1256,12 @@ def _schedule(world: _World, rng: random.Random, partial_share: float) -> list[_
         (datetime(2025, 1, 15, 9, 0), "duplicate_header"),
         (datetime(2025, 10, 5, 7, 0), "undecodable"),
     ):
-        ex.append(_Extraction(t, True, False, _Style("csv"), reject=kind))
+        ex.append(_Extraction(t, True, False, ExportStyle("csv"), reject=kind))
     ex.sort(key=lambda e: e.t)
     return ex
 
 
-def _full_style(i: int, fmt: str, date_only: bool) -> _Style:
+def _full_style(i: int, fmt: str, date_only: bool) -> ExportStyle:
     variants = [
         dict(dt="%d/%m/%Y %H:%M", status="label", channel="label", yesno="cokhong", amount="dot"),
         dict(dt="%d/%m/%Y %H:%M:%S", status="code", channel="code", yesno="10", amount="plain"),
@@ -2060,7 +1277,7 @@ def _full_style(i: int, fmt: str, date_only: bool) -> _Style:
             shuffle=True,
         ),
     ]
-    st = _Style(fmt, **variants[i % len(variants)])
+    st = ExportStyle(fmt, **variants[i % len(variants)])
     if date_only and fmt in ("csv", "csv_semicolon", "txt"):
         st.end_date_only = i % 4 == 0
         st.due_date_only = st.due_date_only or st.end_date_only  # date-only exports show every date so
@@ -2081,9 +1298,9 @@ def _full_style(i: int, fmt: str, date_only: bool) -> _Style:
     return st
 
 
-def _partial_style(n: int, fmt: str, rng: random.Random) -> _Style:
+def _partial_style(n: int, fmt: str, rng: random.Random) -> ExportStyle:
     dts = ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-    st = _Style(
+    st = ExportStyle(
         fmt,
         dt=dts[n % 3],
         status=("label", "code", "label", "mixed")[n % 4],
@@ -2130,10 +1347,10 @@ class SampleReport:
         return out
 
 
-def _simulate_all(world: _World, n_total: int) -> list[_Dossier]:
-    days, weights = _day_weights(world, FIRST_DAY, LAST_EXTRACTION.date())
-    counts = _spread(n_total, weights)
-    dossiers: list[_Dossier] = []
+def _simulate_all(world: DossierSimulator, n_total: int) -> list[Dossier]:
+    days, weights = day_weights(world, FIRST_DAY, LAST_EXTRACTION.date())
+    counts = spread(n_total, weights)
+    dossiers: list[Dossier] = []
     for day, k in zip(days, counts, strict=True):
         for _ in range(k):
             d = world.simulate(day)
@@ -2147,7 +1364,7 @@ def generate_samples(
 ) -> SampleReport:
     """Simulates the dossiers and writes the exports to out_dir/one_stop_shop/; see the module doc."""
     rng = random.Random(seed)
-    world = _World(Path(reference_dir) if reference_dir else DEFAULT_REFERENCE_DIR, rng)
+    world = DossierSimulator(Path(reference_dir) if reference_dir else DEFAULT_REFERENCE_DIR, rng)
     n_total = max(1, round(DOSSIERS_AT_SCALE_1 * scale))
     dossiers = _simulate_all(world, n_total)
     _assign_codes(dossiers)
@@ -2167,7 +1384,7 @@ def generate_samples(
 
     target = Path(out_dir) / "one_stop_shop"
     target.mkdir(parents=True, exist_ok=True)
-    corruptor = _Corruptor(world, rng)
+    corruptor = Corruptor(world, rng)
     extractions = _schedule(world, random.Random(seed * 7919 + 17), partial_share=0.30)  # same files at any scale
     window = timedelta(days=45)
     totals = dict.fromkeys(BAD_ROW_KINDS, 0)
@@ -2187,7 +1404,7 @@ def generate_samples(
                     s = d.state(T)
                     if s["status"] not in OPEN_STATUSES and d.last_change(T) < T - window:
                         continue
-                chosen.append(_record(d, s))
+                chosen.append(record(d, s))
         else:
             start = datetime(T.year, T.month, T.day)
             if ex.reject:
@@ -2201,7 +1418,7 @@ def generate_samples(
             for i in sorted(set(idx)):
                 d = dossiers[i]
                 if d.first_t <= T and d.changed_between(start, T):
-                    chosen.append(_record(d, d.state(T)))
+                    chosen.append(record(d, d.state(T)))
         path = target / ex.filename
         report.extraction_times[path] = T
         if ex.reject:
@@ -2238,7 +1455,7 @@ def generate_samples(
                 out.append(rec)
         for dup in dups:  # the second copy goes somewhere later in the file
             pos = next(i for i, r in enumerate(out) if r["code"] == dup["code"])
-            out.insert(_randint(rng, pos + 1, len(out)), dup)
+            out.insert(randint(rng, pos + 1, len(out)), dup)
         for k, v in counts.items():
             totals[k] += v
         st = ex.style
@@ -2263,7 +1480,7 @@ def generate_samples(
 
 
 def _write_reject(path: Path, ex: _Extraction, recs: list[dict], rng: random.Random) -> str:
-    st = _Style("csv", dt="%d/%m/%Y %H:%M")
+    st = ExportStyle("csv", dt="%d/%m/%Y %H:%M")
     if ex.reject == "missing_column":
         headers = [h for h in HEADERS if h != "Mã đơn vị"]
         for rec in recs:
@@ -2285,130 +1502,3 @@ def _write_reject(path: Path, ex: _Extraction, recs: list[dict], rng: random.Ran
     else:  # pragma: no cover - only if the content happened to be ASCII
         path.write_bytes(data + "Mã".encode("cp1258"))
     return "not decodable: Windows-1258 bytes, not UTF-8 or UTF-16"
-
-
-def write_samples(
-    out_dir: Path, scale: float = 1.0, seed: int = 20250101, reference_dir: Path | None = None
-) -> list[Path]:
-    """Writes realistic synthetic exports of every source — out_dir/one_stop_shop/, document_management/ and
-    self_reports/ — and returns the paths (a folder submission is one path)."""
-    from reformwh.sample_reports import write_report_samples
-
-    files = generate_samples(out_dir, scale=scale, seed=seed, reference_dir=reference_dir).files
-    return files + write_report_samples(out_dir, seed, reference_dir or DEFAULT_REFERENCE_DIR, LAST_EXTRACTION)
-
-
-_STAMP = re.compile(r"(\d{8})(?:T(\d{6}))?")
-
-
-def write_dossier_csv(path: Path, rows: int, seed: int = 1, reference_dir: Path | None = None) -> Path:
-    """One large UTF-8-with-BOM comma CSV (Vietnamese headers) of `rows` distinct valid dossiers, streamed to
-    disk row by row (constant memory) — used by the benchmark (1,000,000 rows).
-
-    Each dossier is shown as of the extraction time in the file name (`…_YYYYMMDD[THHMMSS].csv`; without one,
-    2025-12-20 18:00), received over the two years before it; the format is the usual CSV export's
-    (dd/mm/yyyy HH:MM, status and channel labels, Có/Không, amounts with dots)."""
-    path = Path(path)
-    end = LAST_EXTRACTION
-    stamps = list(_STAMP.finditer(path.stem))
-    if stamps:
-        m = stamps[-1]
-        try:
-            end = datetime.strptime(m.group(1) + (m.group(2) or "235959"), "%Y%m%d%H%M%S")
-        except ValueError:
-            end = LAST_EXTRACTION
-    rng = random.Random(seed)
-    world = _World(Path(reference_dir) if reference_dir else DEFAULT_REFERENCE_DIR, rng, end=end)
-    first = world.start
-    days, weights = _day_weights(world, first, end.date())
-    counts = _spread(rows, weights)
-    st = _Style("csv")
-    written = 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(HEADERS)
-        deficit = 0
-        for i, (day, k) in enumerate(zip(days, counts, strict=True)):
-            need = k + deficit  # a day that cannot take its share (no unit receives) passes it on
-            last = i == len(days) - 1
-            seq: dict[str, int] = {}
-            made = attempts = 0
-            while made < need and attempts < (1000 * need + 1000 if last else 3 * need + 3):
-                attempts += 1
-                d = world.simulate(day)
-                if d is None or d.first_t > end:
-                    continue
-                n = seq.get(d.unit, 0) + 1
-                seq[d.unit] = n
-                d.code = f"{d.unit}-{day:%y%m%d}-{n:04d}"
-                writer.writerow(_text_row(_record(d, d.state(end)), st, rng))
-                made += 1
-            deficit = need - made
-            written += made
-    if written != rows:
-        raise RuntimeError(f"{path}: could only simulate {written} of {rows} dossiers with this reference data")
-    return path
-
-
-def write_daily_snapshots(
-    out_dir: Path,
-    dossiers: int,
-    first_day: date = date(2024, 1, 1),
-    last_day: date = date(2025, 12, 31),
-    seed: int = 1,
-    reference_dir: Path | None = None,
-) -> list[tuple[Path, int]]:
-    """A large province's one-stop-shop exports as overlapping daily snapshots (the volume benchmark,
-    bench/bench_scale.py): about `dossiers` dossiers received from first_day to last_day, each exported at
-    20:00 on three days of its life — the day it arrives, a day in progress and the day it ends (or two
-    days later) — as the export shows it then. One UTF-8 CSV per day, `ho_so_YYYYMMDDT200000.csv`, written
-    day by day: memory holds only the dossiers still to be exported, never the whole history. The
-    simulation, the mergers of the reference data and the rate of each kind of bad row are the sample's.
-    Returns (path, rows) per file, oldest first."""
-    rng = random.Random(seed)
-    world = _World(Path(reference_dir) if reference_dir else DEFAULT_REFERENCE_DIR, rng,
-                   end=datetime(last_day.year, last_day.month, last_day.day, 23, 59, 59))
-    days, weights = _day_weights(world, first_day, last_day)
-    counts = _spread(dossiers, weights)
-    corruptor = _Corruptor(world, rng)
-    style = _Style("csv")
-    target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    due: dict[date, list[_Dossier]] = {}  # export day -> dossiers shown that day
-    written: list[tuple[Path, int]] = []
-    for day, k in zip(days, counts, strict=True):
-        seq: dict[str, int] = {}
-        for _ in range(k):
-            d = world.simulate(day)
-            if d is None:
-                continue
-            n = seq.get(d.unit, 0) + 1
-            seq[d.unit] = n
-            d.code = f"{d.unit}-{day:%y%m%d}-{n:05d}"
-            first = d.first_t.date()
-            last = max(d.last_t.date(), first + timedelta(days=2))
-            middle = first + timedelta(days=_randint(rng, 1, (last - first).days - 1))
-            for export_day in (first, middle, last):
-                due.setdefault(export_day, []).append(d)
-        shown = due.pop(day, [])
-        t = datetime(day.year, day.month, day.day, 20, 0, 0)
-        path = target / f"ho_so_{t:%Y%m%dT%H%M%S}.csv"
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(HEADERS)
-            rows = 0
-            for d in shown:
-                if d.first_t > t:  # received after 20:00: the next export shows it
-                    due.setdefault(day + timedelta(days=1), []).append(d)
-                    continue
-                rec = _record(d, d.state(t))
-                r = rng.random()
-                if r < BAD_ROW_RATE * len(BAD_ROW_KINDS):
-                    kind = BAD_ROW_KINDS[int(r / BAD_ROW_RATE)]
-                    if kind != "duplicate_conflict" and corruptor.eligible(kind, rec):
-                        rec = corruptor.apply(kind, rec, t, portal=False)
-                writer.writerow(_text_row(rec, style, rng))
-                rows += 1
-        written.append((path, rows))
-    return written
