@@ -13,17 +13,3 @@
 {% macro period_is_complete(as_of, period_end) -%}
     {{ as_of }} >= {{ period_end }} + interval '23:59:59'
 {%- endmacro %}
-
-{#- The first day each source's loaded data covers (domain.md §3): a period that ends before it has no data,
-    so its figures are NULL, not 0. Dossiers: the earliest reception; documents and tasks: the earliest
-    document date or task assignment. NULL when the source has nothing loaded. -#}
-{% macro data_coverage() -%}
-    select
-        (
-            select min(received_at)::date from {{ ref('int_dossiers_deduplicated') }}
-        ) as dossiers_from,
-        least(
-            (select min(document_date) from {{ ref('int_documents_deduplicated') }}),
-            (select min(assigned_at)::date from {{ ref('int_tasks_deduplicated') }})
-        ) as documents_from
-{%- endmacro %}

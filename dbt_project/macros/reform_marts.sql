@@ -28,7 +28,7 @@
 {#- An as-was period mart: one row per period of the given type x unit. -#}
 {% macro reform_period_mart(period_type) -%}
 with coverage as (
-    {{ data_coverage() }}
+    select * from {{ ref('int_data_coverage') }}
 )
 
 select
@@ -93,7 +93,7 @@ rated as (
 ),
 
 coverage as (
-    {{ data_coverage() }}
+    select * from {{ ref('int_data_coverage') }}
 )
 
 select

@@ -6,7 +6,7 @@ with freshness as (
 ),
 
 coverage as (
-    {{ data_coverage() }}
+    select * from {{ ref('int_data_coverage') }}
 )
 
 select

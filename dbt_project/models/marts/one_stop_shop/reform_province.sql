@@ -38,7 +38,7 @@ rated as (
 ),
 
 coverage as (
-    {{ data_coverage() }}
+    select * from {{ ref('int_data_coverage') }}
 )
 
 select
