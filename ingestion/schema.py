@@ -152,12 +152,15 @@ create table if not exists audit.mart_publications (
 );
 -- the publication a `reformwh check` run checked (the report DAG reports only on a checked publication)
 alter table audit.quality_runs add column if not exists publication_id bigint;
+-- the batch of intermediate.int_dossiers_published that marts.fct_dossier holds after this publication
+alter table audit.mart_publications add column if not exists dossiers_batch bigint;
 """
 
 
 def expected_relations() -> list[str]:
-    """Every table, index and sequence the DDL below creates, schema-qualified (DDL of any other kind must be
-    added here too, or ensure_schema will not run it on an existing warehouse)."""
+    """Every table, index and sequence the DDL below creates, schema-qualified (a column added later is found by
+    ensure_schema itself; DDL of any other kind must be added here too, or ensure_schema will not run it on an
+    existing warehouse)."""
     names = re.findall(r"create (?:table|sequence) if not exists ([\w.]+)", COMMON_DDL)
     names += [f"{schema}.{index}" for index, schema in
               re.findall(r"create (?:unique )?index if not exists (\w+)\s+on (\w+)\.", COMMON_DDL)]
@@ -171,9 +174,15 @@ def expected_relations() -> list[str]:
 def ensure_schema(conn: psycopg.Connection) -> None:
     # Usually all there: then no DDL at all, because CREATE INDEX IF NOT EXISTS still waits for a lock on its
     # table, i.e. for any load in progress to commit.
+    columns = [f"{table}.{column}" for table, column in
+               re.findall(r"alter table ([\w.]+) add column if not exists (\w+)", COMMON_DDL)]
     with conn.transaction():
-        missing = conn.execute("select count(*) from unnest(%s::text[]) as r(name) where to_regclass(name) is null",
-                               [expected_relations()]).fetchone()[0]
+        missing = conn.execute(
+            "select (select count(*) from unnest(%s::text[]) as r(name) where to_regclass(name) is null) "
+            "+ (select count(*) from unnest(%s::text[]) as c(name) where not exists (select from pg_attribute a "
+            "where a.attrelid = to_regclass(substring(c.name from '^(.*)\\.')) "
+            "and a.attname = substring(c.name from '[^.]+$') and not a.attisdropped))",
+            [expected_relations(), columns]).fetchone()[0]
     if not missing:
         return
     with conn.transaction():

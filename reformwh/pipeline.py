@@ -147,6 +147,7 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
                                                                 progress=progress):
         with connect(settings) as conn:
+            ensure_schema(conn)  # the audit tables the models read (fct_dossier: audit.mart_publications)
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
             # what a killed or failed build left there is not this build's: it must not be published
             conn.execute(f"drop schema if exists {MARTS_BUILD} cascade")
@@ -221,7 +222,13 @@ def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
         "where n.nspname = %s and c.relname = any(%s) and c.relkind in ('r', 'p', 'v', 'm')",
         [MARTS, [name for name, _ in built]]).fetchall())
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS)))
+    dossiers_batch = None
     for name, kind in built:
+        if name == "fct_dossier":
+            dossiers_batch = conn.execute("select batch from intermediate.incremental_state "
+                                          "where model = 'int_dossiers_published'").fetchone()[0]
+            if published.get(name) == "r" and _patch_fct_dossier(conn):
+                continue
         if name in published:
             # cascade: a view of an older release over a replaced mart is replaced too (so it may be gone here)
             conn.execute(sql.SQL("drop {} if exists {}.{} cascade").format(
@@ -232,13 +239,35 @@ def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
     conn.execute(sql.SQL("grant select on all tables in schema {} to {}, {}").format(
         sql.Identifier(MARTS), sql.Identifier(BI), sql.Identifier(STAFF)))
     publication, new_loads = conn.execute(
-        "insert into audit.mart_publications (publication_id, marts, newest_load_id, load_count, new_load_ids) "
+        "insert into audit.mart_publications (publication_id, marts, newest_load_id, load_count, new_load_ids, "
+        "dossiers_batch) "
         "select nextval('audit.mart_publication_id_seq'), %s, max(l.load_id), count(*), "
         "coalesce(array_agg(l.load_id order by l.load_id) filter (where not exists ("
-        "select from audit.mart_publications p where l.load_id = any(p.new_load_ids))), '{}') "
+        "select from audit.mart_publications p where l.load_id = any(p.new_load_ids))), '{}'), %s "
         "from audit.file_loads l where l.status in ('loaded', 'reprocessed') "
-        "returning publication_id, cardinality(new_load_ids)", [[name for name, _ in built]]).fetchone()
+        "returning publication_id, cardinality(new_load_ids)", [[name for name, _ in built], dossiers_batch]).fetchone()
     return publication, [name for name, _ in built], new_loads
+
+
+def _patch_fct_dossier(conn: psycopg.Connection) -> bool:
+    """marts_build.fct_dossier holds the dossiers int_dossiers_published wrote since the published fct_dossier
+    (dbt_project/models/marts/one_stop_shop/fct_dossier.sql): apply them to marts.fct_dossier, in the
+    publication's transaction, and return True. When they are every dossier (a first build, a rebuild over
+    everything), return False: the table is then replaced like any other mart, which also drops a dossier
+    that is no longer there."""
+    changed, total = conn.execute(
+        f"select (select count(*) from {MARTS_BUILD}.fct_dossier), "
+        "(select count(*) from intermediate.int_dossiers_published)").fetchone()
+    if changed == total:
+        return False
+    columns = ", ".join(c for (c,) in conn.execute(
+        "select quote_ident(column_name) from information_schema.columns where table_schema = %s "
+        "and table_name = 'fct_dossier' order by ordinal_position", [MARTS_BUILD]).fetchall())
+    conn.execute(f"delete from {MARTS}.fct_dossier as t using {MARTS_BUILD}.fct_dossier as d "
+                 "where t.dossier_code = d.dossier_code")
+    conn.execute(f"insert into {MARTS}.fct_dossier ({columns}) select {columns} from {MARTS_BUILD}.fct_dossier")
+    conn.execute(f"drop table {MARTS_BUILD}.fct_dossier")
+    return True
 
 
 def current_publication(settings: Settings) -> tuple[int | None, bool]:

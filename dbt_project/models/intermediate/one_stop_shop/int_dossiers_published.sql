@@ -7,7 +7,7 @@
     unique_key='dossier_code',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['unit_code']}],
+    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['unit_code']}, {'columns': ['written_in_batch']}],
     **incremental_hooks('int_dossiers_classified'),
 ) }}
 
@@ -48,6 +48,8 @@ select
     cast(dossiers.apology_issued as boolean) as apology_issued,
     cast(dossiers.rating as text) as rating,
     cast(dossiers.processing_working_days as integer) as processing_working_days,
-    cast(dossiers.extracted_at as timestamp) as extracted_at
+    cast(dossiers.extracted_at as timestamp) as extracted_at,
+    -- this model's batch that wrote the row: fct_dossier publishes only the rows written since its last publication
+    (select s.batch from intermediate.incremental_state as s where s.model = '{{ this.identifier }}') as written_in_batch
 from dossiers
 left join current_units on dossiers.unit_code = current_units.unit_code
