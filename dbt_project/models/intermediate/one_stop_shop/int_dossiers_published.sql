@@ -50,6 +50,9 @@ select
     cast(dossiers.processing_working_days as integer) as processing_working_days,
     cast(dossiers.extracted_at as timestamp) as extracted_at,
     -- this model's batch that wrote the row: fct_dossier publishes only the rows written since its last publication
-    (select s.batch from intermediate.incremental_state as s where s.model = '{{ this.identifier }}') as written_in_batch
+    (
+        select s.batch from intermediate.incremental_state as s
+        where s.model = '{{ this.identifier }}'
+    ) as written_in_batch
 from dossiers
 left join current_units on dossiers.unit_code = current_units.unit_code
