@@ -25,7 +25,7 @@ import pytest
 
 from reformwh import pipeline
 from reformwh.settings import DEFAULT_HEADER_ALIASES, Settings
-from tests.conftest import SAMPLES, query
+from tests.conftest import SAMPLES, execute, query
 from tests.test_self_reports import workbook_bytes, write_zip
 
 NV = "000.00.09.H99"
@@ -275,3 +275,42 @@ def test_publishing_replaces_the_views_of_an_older_release(settings):
         == [(["a", "b", "c"], 0, [])]
     # nothing built, nothing published
     assert pipeline.publish_marts(settings, lines.append) is None and lines[-1].startswith("marts: nothing")
+
+
+def test_fct_dossier_is_patched_with_the_dossiers_written_since_not_copied(built):
+    """Issue 11: the daily build must not copy every dossier. marts_build.fct_dossier holds only what
+    int_dossiers_published wrote since the published fct_dossier, and publication applies it."""
+    before = _marts(built)["fct_dossier"]
+    [(batch_before,)] = query(built, "select max(dossiers_batch) from audit.mart_publications")
+    nodes: list[dict] = []
+    assert pipeline.build(built, progress=lambda _: None, quiet=True, node_results=nodes)
+    assert [n["rows"] for n in nodes if n["name"] == "fct_dossier" and n["resource_type"] == "model"] == [0]
+    assert _marts(built)["fct_dossier"] == before
+    [(batch_after,)] = query(built, "select dossiers_batch from audit.mart_publications "
+                                    "order by publication_id desc limit 1")
+    assert batch_before is not None and batch_after == batch_before + 1
+    # one dossier rewritten by the incremental model (as a new version would): only it is patched in
+    execute(built, "update intermediate.int_dossiers_published set fee_amount = 424242, written_in_batch = "
+                   "written_in_batch + 1000 where dossier_code = (select min(dossier_code) from marts.fct_dossier)")
+    nodes.clear()
+    assert pipeline.build(built, progress=lambda _: None, quiet=True, node_results=nodes)
+    assert [n["rows"] for n in nodes if n["name"] == "fct_dossier" and n["resource_type"] == "model"] == [1]
+    assert query(built, "select count(*) filter (where fee_amount = 424242), count(*) from marts.fct_dossier") \
+        == [(1, query(built, "select count(*) from intermediate.int_dossiers_published")[0][0])]
+
+
+def test_the_primary_key_test_fails_without_its_unique_index_or_with_a_null_key(built):
+    compiled = next((built.dbt_target_dir / "compiled").rglob(
+        "primary_key_indexed_int_dossiers_published_dossier_code.sql"))
+    sql = compiled.read_text()
+    assert query(built, sql) == []
+    execute(built, "create table intermediate.pk_probe as select * from intermediate.int_dossiers_published limit 3")
+    try:
+        probe = sql.replace("int_dossiers_published", "pk_probe")
+        assert query(built, probe) == [("no unique index on dossier_code",)]
+        execute(built, "create unique index on intermediate.pk_probe (dossier_code); "
+                       "update intermediate.pk_probe set dossier_code = null "
+                       "where dossier_code = (select min(dossier_code) from intermediate.pk_probe)")
+        assert query(built, probe) == [("NULL dossier_code",)]
+    finally:
+        execute(built, "drop table intermediate.pk_probe")
