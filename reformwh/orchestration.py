@@ -416,7 +416,9 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
     `publish_raw_tables` emits the source's raw-table Assets, with the run's row counts and top quarantine
     reasons, only when new rows arrived (so an empty run does not trigger the transformation);
     `alert_data_steward` sends the steward's alert when a file was rejected (skipped otherwise) — green, since
-    nothing on-call can do fixes a bad export; red stays for failures someone must act on."""
+    nothing on-call can do fixes a bad export; red stays for failures someone must act on;
+    `source_freshness` (check_freshness) alerts the steward when the source is late, and fails past its error
+    threshold (dags/README.md, Freshness)."""
     from datetime import datetime
 
     from airflow.sdk import Asset, AssetOrTimeSchedule, dag, get_current_context, task
