@@ -117,6 +117,28 @@ def cmd_check(args) -> int:
     return 0 if pipeline.check(_settings(), progress=print) else 1
 
 
+def _source(name: str) -> str:
+    from reformwh.orchestration import all_sources
+
+    if name not in all_sources():
+        raise argparse.ArgumentTypeError(f"{name!r} is no source ({', '.join(all_sources())})")
+    return name
+
+
+def cmd_freshness(args) -> int:
+    from datetime import datetime
+
+    from reformwh import pipeline
+
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:  # a local time, as the exports' own times are
+        from zoneinfo import ZoneInfo
+
+        now = now.replace(tzinfo=ZoneInfo(_settings().timezone))
+    tables = pipeline.freshness(_settings(), args.sources or None, now=now, progress=print)
+    return 1 if any(t["status"] == "error" for t in tables) else 0
+
+
 def cmd_docs(args) -> int:
     from reformwh import pipeline
 
@@ -233,6 +255,15 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("freshness", help="how late each source is (dbt source freshness; thresholds tied to "
+                                         "working days and the self-report deadlines); exit status 1 on an error")
+    # not `choices`: with nargs="*" Python 3.11's argparse refuses the empty list
+    p.add_argument("sources", nargs="*", metavar="SOURCE", type=_source,
+                   help="one_stop_shop, document_management, self_reports (default: all)")
+    p.add_argument("--now", help="judge at this time, YYYY-MM-DDTHH:MM (local time) instead of now "
+                                 "(default: the day REFORMWH_REPORT_STATUS_AS_OF says, else the clock)")
+    p.set_defaults(func=cmd_freshness)
 
     p = sub.add_parser("docs", help="build the dbt docs site and the Data Docs of the quality checks")
     p.set_defaults(func=cmd_docs)

@@ -154,6 +154,34 @@ def notify_rejections(source: str, rejected: list[dict], dag_id: str | None = No
                       STEWARD_WEBHOOK_ENV, fallback_variable=ALERT_WEBHOOK_ENV)
 
 
+def staleness(table: dict) -> str:
+    """One table of pipeline.freshness, in words: `one_stop_shop__dossiers warn, 40 h since …`."""
+    age = ("nothing loaded yet" if table["counted_from"] is None
+           else f"{table['age_hours']:g} h since {table['counted_from']}")
+    return f"{table['table']} {table['status']}, {age}"
+
+
+def check_freshness(settings: Settings, source: str, dag_id: str | None = None,
+                    run_id: str | None = None) -> list[dict]:
+    """The ingestion DAGs' freshness task: `reformwh freshness <source>` (pipeline.freshness: dbt source freshness,
+    thresholds in dbt_project/macros/freshness.sql); a table in warn or error sends the data steward's alert
+    `reformwh_source_stale` (REFORMWH_STEWARD_WEBHOOK_URL, else the on-call webhook): the export is late and
+    the sender is who can fix it. Returns the tables; the DAG fails the task on an error (on-call)."""
+    from reformwh import pipeline
+
+    tables = pipeline.freshness(settings, [source], progress=log.info)
+    stale = [t for t in tables if t["status"] != "pass"]
+    if stale:
+        # the age is working time for a daily export, time since the passed deadline for the self-reports
+        text = (f"reformwh: {source} is late: "
+                + "; ".join(f"{staleness(t)} (warn after {t['warn_after']:g} h, error after {t['error_after']:g} h)"
+                            for t in stale)
+                + ". Ask the sender for the missing export or reports; `reformwh freshness` shows every source.")
+        post_alert({"event": "reformwh_source_stale", "text": text, "source": source, "dag_id": dag_id,
+                    "run_id": run_id, "tables": stale}, STEWARD_WEBHOOK_ENV, fallback_variable=ALERT_WEBHOOK_ENV)
+    return tables
+
+
 def default_args(**overrides) -> dict:
     """Every task: two retries, 2 then 4 minutes apart (capped at 30), a 2-hour timeout, the failure callback."""
     return {
@@ -388,7 +416,9 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
     `publish_raw_tables` emits the source's raw-table Assets, with the run's row counts and top quarantine
     reasons, only when new rows arrived (so an empty run does not trigger the transformation);
     `alert_data_steward` sends the steward's alert when a file was rejected (skipped otherwise) — green, since
-    nothing on-call can do fixes a bad export; red stays for failures someone must act on."""
+    nothing on-call can do fixes a bad export; red stays for failures someone must act on;
+    `source_freshness` (check_freshness) alerts the steward when the source is late, and fails past its error
+    threshold (dags/README.md, Freshness)."""
     from datetime import datetime
 
     from airflow.sdk import Asset, AssetOrTimeSchedule, dag, get_current_context, task
@@ -438,9 +468,22 @@ def ingestion_dag(source: str, dag_id: str, schedule, doc_md: str | None = None)
                             r.get("moved_to"))
             notify_rejections(source, summary["rejected"], dag_id=dag_id, run_id=context["run_id"])
 
+        @task
+        def source_freshness() -> list[dict]:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from reformwh.settings import get_settings
+
+            tables = check_freshness(get_settings(), source, dag_id, get_current_context()["run_id"])
+            errors = [staleness(t) for t in tables if t["status"] == "error"]
+            if errors:  # a fact about the source: a retry minutes later would not change it
+                raise AirflowFailException(f"{source} is stale past its error threshold: {'; '.join(errors)}")
+            return tables
+
         summary = ingest()
         publish_raw_tables(summary)
         alert_data_steward(summary)
+        summary >> source_freshness()
 
     return ingestion()
 

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -536,11 +537,83 @@ def docs(settings: Settings, progress: Callable[[str], None] = print) -> dict[st
     return sites
 
 
+def freshness(settings: Settings, sources: list[str] | None = None, now: datetime | None = None,
+              progress: Callable[[str], None] | None = None) -> list[dict]:
+    """`dbt source freshness` on the sources with a freshness rule (of `sources`, default all), judged at `now`
+    (default: as report statuses are, REFORMWH_REPORT_STATUS_AS_OF, else the clock): one dict per table, from
+    dbt's sources.json — source, table, status (pass, warn, error), counted_from (dbt's max_loaded_at: the newest
+    extraction, moved forward over days off, or an overdue deadline: dbt_project/macros/freshness.sql),
+    judged_at, age_hours, warn_after and error_after (hours). RuntimeError when dbt could not judge a table."""
+    import json
+
+    from reformwh.dbt import run_dbt
+    from reformwh.roles import create_roles, grant_access
+
+    with connect(settings) as conn:
+        ensure_schema(conn)
+        # the daily sources' working days and the self-reports' deadlines are read from `reference`, which a
+        # build loads: before the first build, load it here (beside loads; never while a build replaces it)
+        if conn.execute("select to_regclass('reference.holidays') is null "
+                        "or to_regclass('reference.reporting_calendar') is null").fetchone()[0]:
+            with loads_and_builds_lock(conn, exclusive=False, what="freshness", progress=progress):
+                load_reference(conn, settings.reference_dir)
+                if _is_superuser(conn):  # dbt works as the transformer, which reads raw and reference
+                    create_roles(conn)
+                    grant_access(conn)
+    # a folder of its own: a build may be writing its artifacts into dbt_target_dir at the same time
+    target = settings.dbt_target_dir / "freshness"
+    args = ["source", "freshness", "--output", str(target / "sources.json"), "--target-path", str(target)]
+    args += ["--select", " ".join(f"source:{name}" for name in sources or [])] if sources else []
+    if now is not None:
+        args += ["--vars", json.dumps({"freshness_as_of": now.isoformat()})]
+    (target / "sources.json").unlink(missing_ok=True)
+    run_dbt(settings, args, quiet=True)  # False when a table is in error: the results say which
+    try:
+        results = json.loads((target / "sources.json").read_text())["results"]
+    except FileNotFoundError:
+        raise RuntimeError("dbt source freshness failed: see dbt_project/logs/dbt.log") from None
+    tables = []
+    for r in sorted(results, key=lambda r: r["unique_id"]):
+        _, _, source, table = r["unique_id"].split(".", 3)
+        if r["status"] not in ("pass", "warn", "error"):
+            raise RuntimeError(f"dbt source freshness of {source}.{table}: {r['status']} "
+                               f"({r.get('error') or 'see dbt_project/logs/dbt.log'})")
+        criteria = r["criteria"]
+        tables.append({
+            "source": source, "table": table, "status": r["status"],
+            # dbt's "never loaded" is the year 1: say None
+            "counted_from": None if r["max_loaded_at"].startswith("0001-") else r["max_loaded_at"],
+            "judged_at": r["snapshotted_at"], "age_hours": round(r["max_loaded_at_time_ago_in_s"] / 3600, 1),
+            **{key: _hours(criteria.get(key)) for key in ("warn_after", "error_after")},
+        })
+    if progress:
+        for line in freshness_table(tables):
+            progress(line)
+    return tables
+
+
+def _hours(threshold: dict | None) -> float | None:
+    if not threshold or not threshold.get("count"):
+        return None
+    return threshold["count"] * {"minute": 1 / 60, "hour": 1, "day": 24}[threshold["period"]]
+
+
+def freshness_table(tables: list[dict]) -> list[str]:
+    """freshness()'s results, one line per table."""
+    lines = [f"{'source table':<52} {'status':<6} {'age (h)':>9} {'warn/error after (h)':>20}  counted from"]
+    for t in tables:
+        age = "never" if t["counted_from"] is None else f"{t['age_hours']:.1f}"
+        thresholds = f"{t['warn_after']:g}/{t['error_after']:g}"
+        lines.append(f"{t['source'] + '.' + t['table']:<52} {t['status']:<6} {age:>9} {thresholds:>20}  "
+                     f"{t['counted_from'] or '-'}")
+    return lines
+
+
 def summary_rows(settings: Settings, sql: str, params=None) -> list[tuple]:
     with connect(settings) as conn:
         return conn.execute(sql, params).fetchall()
 
 
-__all__ = ["build", "check", "connect", "current_publication", "docs", "finish_transform", "grant_roles", "ingest",
-           "prepare_transform", "publish_marts", "purge_personal_data", "reading_marts", "report",
+__all__ = ["build", "check", "connect", "current_publication", "docs", "finish_transform", "freshness", "grant_roles",
+           "ingest", "prepare_transform", "publish_marts", "purge_personal_data", "reading_marts", "report",
            "reprocess_quarantine", "role_url", "summary_rows", "UncheckedMarts"]

@@ -234,7 +234,8 @@ def transformed(pipeline_env):
 def test_ingestion_then_transformation_end_to_end(pipeline_env, transformed):
     (ingest_state, ingest_tasks), (transform_state, transform_tasks) = transformed
     assert ingest_state == "success", ingest_tasks
-    assert ingest_tasks == {"ingest": "success", "publish_raw_tables": "success", "alert_data_steward": "skipped"}
+    assert ingest_tasks == {"ingest": "success", "publish_raw_tables": "success", "alert_data_steward": "skipped",
+                            "source_freshness": "success"}
     landing = pipeline_env.landing_dir / "one_stop_shop"
     sample_names = sorted(p.name for p in (SAMPLES / "one_stop_shop").iterdir())
     assert sorted(p.name for p in (landing / "processed" / date.today().isoformat()).iterdir()) == sample_names
@@ -282,7 +283,8 @@ def test_rerun_with_a_repeated_and_a_bad_file_alerts_the_steward_and_stays_green
     state, tasks = _run("ingest_one_stop_shop")
     # a rejected file is the steward's matter: the run is green, the steward task shows it ran
     assert state == "success"
-    assert tasks == {"ingest": "success", "publish_raw_tables": "skipped", "alert_data_steward": "success"}
+    assert tasks == {"ingest": "success", "publish_raw_tables": "skipped", "alert_data_steward": "success",
+                     "source_freshness": "success"}
     # nothing new was loaded, so the transformation is not triggered again
     assert len(_asset_events("reformwh://raw/one_stop_shop__dossiers")) == 1
     assert query(pipeline_env, "select count(*) from raw.one_stop_shop__dossiers")[0][0] == raw_before
@@ -300,6 +302,28 @@ def test_rerun_with_a_repeated_and_a_bad_file_alerts_the_steward_and_stays_green
     assert "hồ_sơ_20250617.csv" not in file["reason"] and file["reason"]
     # the message names the file once, says the folder, and keeps Vietnamese readable
     assert alert["text"].count("hồ_sơ_20250617.csv") == 1 and str(rejected) in alert["text"]
+
+
+@pytest.mark.parametrize(("as_of", "status"), [("2025-06-19", "warn"), ("2025-06-21", "error")])
+def test_a_stale_source_alerts_the_steward_and_fails_past_its_error_threshold(pipeline_env, transformed, webhook,
+                                                                               monkeypatch, as_of, status):
+    """The samples' export was extracted on Monday 16/06/2025 at 23:59:59. Judged on Thursday 19/06 at 00:00 it is
+    48 working hours old (warn after 36): the steward's alert, the run green. On Saturday 21/06, 96 h (error
+    after 72): the alert too, and the task fails, which alerts on-call."""
+    url, hook = webhook
+    monkeypatch.setenv("REFORMWH_ALERT_WEBHOOK_URL", url + "/on-call")
+    monkeypatch.setenv("REFORMWH_STEWARD_WEBHOOK_URL", url + "/steward")
+    monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", as_of)
+    state, tasks = _run("ingest_one_stop_shop")
+    assert tasks["source_freshness"] == ("success" if status == "warn" else "failed")
+    assert state == ("success" if status == "warn" else "failed")
+    stale = [alert for path, alert in hook.received if path == "/steward"]
+    assert [(a["event"], a["source"], [(t["table"], t["status"], t["age_hours"]) for t in a["tables"]])
+            for a in stale] == [("reformwh_source_stale", "one_stop_shop",
+                                 [("one_stop_shop__dossiers", status, 48.0 if status == "warn" else 96.0)])]
+    assert "one_stop_shop__dossiers " + status in stale[0]["text"]
+    on_call = [alert["event"] for path, alert in hook.received if path == "/on-call"]
+    assert on_call == ([] if status == "warn" else ["reformwh_task_failed"])
 
 
 def test_quality_then_report_after_transformation(pipeline_env, transformed):
