@@ -152,6 +152,12 @@ create table if not exists audit.mart_publications (
 );
 -- the publication a `reformwh check` run checked (the report DAG reports only on a checked publication)
 alter table audit.quality_runs add column if not exists publication_id bigint;
+-- GX's severity of each expectation: a failed `warning` (the cross-period checks, expectations/periods.py) is
+-- reported and counted in quality_runs.warnings, and does not fail the run; the index is also what makes
+-- ensure_schema add these columns to an existing warehouse (it runs this DDL only when a relation is missing)
+alter table audit.quality_runs add column if not exists warnings integer not null default 0;
+alter table audit.quality_results add column if not exists severity text not null default 'critical';
+create index if not exists quality_results_warned on audit.quality_results (run_id) where severity <> 'critical';
 """
 
 
