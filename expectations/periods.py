@@ -31,17 +31,18 @@ MIN_SHIFT_DOSSIERS = 30  # a rate judged only where the latest quarter and the h
 MAX_SHIFT = 0.15  # rates and field shares within 15 percentage points of their history
 MAX_LATE_SHARE = 0.02  # at most 2% of a unit's dossiers of a reported period arrive after its latest report
 
-# the complete official quarters with data, numbered from the newest (age 1) back
+# the complete official quarters, numbered from the newest (age 1) back; a quarter before the data began has NULL
+# figures and is left out by the queries below
 _QUARTERS = (
     "quarters as (select period_key, period_end, row_number() over (order by period_start desc) as age "
-    "from marts.dim_period where calendar = 'official' and period_type = 'quarter' and is_complete "
-    "and has_dossier_data)"
+    "from marts.dim_period where calendar = 'official' and period_type = 'quarter' and is_complete)"
 )
 _HISTORY = f"q.age between 2 and {1 + HISTORY_QUARTERS}"
 
 VOLUME_QUERY = (
     f"with {_QUARTERS}, "
-    "volumes as (select q.period_key, q.age, r.current_unit_code as unit_code, sum(r.received_in_period) as received "
+    "volumes as (select q.period_key, q.age, r.current_unit_code as unit_code, "
+    "sum(r.received_in_period)::bigint as received "
     "from marts.reform_quarter_restated as r join quarters as q using (period_key) "
     f"where q.age <= {1 + HISTORY_QUARTERS} and r.received_in_period is not null "
     "group by q.period_key, q.age, r.current_unit_code), "
