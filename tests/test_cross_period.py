@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from expectations import periods
-from reformwh import pipeline
+from reformwh import orchestration, pipeline
 from tests.conftest import execute, query
 
 UNIT = "000.00.16.H99"
@@ -54,7 +54,7 @@ def check(settings) -> tuple[list[str], dict[str, tuple]]:
     return lines, {r[0]: tuple(r[1:5]) + (json.loads(r[5]) if r[5] else None,) for r in rows}
 
 
-def test_volume_per_unit_against_its_history(built):
+def test_volume_per_unit_against_its_history(built, monkeypatch):
     latest, *history = quarters(built)[:1 + periods.HISTORY_QUARTERS]
     received = query(built, "select received_in_period from marts.reform_quarter_restated "
                             "where period_key = %s and unit_code = %s", [latest, UNIT])[0][0]
@@ -83,6 +83,17 @@ def test_volume_per_unit_against_its_history(built):
                            "order by run_id desc limit 1")[0]
         assert run[:3] == (True, 0, 1)
         assert pipeline.current_publication(built) == (run[3], True)  # the report DAG still reports on it
+        # the quality DAG passes the warnings to the data steward's alert
+        sent: list[tuple] = []
+        monkeypatch.setattr(orchestration, "post_alert", lambda payload, *args, **kwargs: sent.append(
+            (payload, args, kwargs)) or True)
+        assert pipeline.check(built, progress=lambda _: None, on_warnings=lambda warnings: (
+            orchestration.notify_quality_warnings(warnings, dag_id="quality", run_id="r1")))
+        [(alert, args, kwargs)] = sent
+        assert (alert["event"], alert["dag_id"], args, kwargs) == (
+            "reformwh_quality_warnings", "quality", ("REFORMWH_STEWARD_WEBHOOK_URL",),
+            {"fallback_variable": "REFORMWH_ALERT_WEBHOOK_URL"})
+        assert len(alert["warnings"]) == 1 and UNIT in alert["warnings"][0] and "volume_ratio" in alert["text"]
         # a tiny unit: 5 dossiers a quarter against a median of 1, below the minimum volume of 20: not judged
         for period in history:
             execute(built, "update marts.reform_quarter_restated set received_in_period = 1 "
