@@ -129,7 +129,8 @@ CROSS_PERIOD_CHECKS: dict[str, CrossPeriodCheck] = {
         (Range("shift", -MAX_SHIFT, MAX_SHIFT,
                show=("period_key", "field_code", "measure", "latest_value", "history_value"),
                description=f"online and on-time rates and field shares (field '*': province-wide) of the latest "
-                           f"complete quarter within {MAX_SHIFT:.0%} points of their mean over the quarters before"),)),
+                           f"complete quarter within {MAX_SHIFT * 100:.0f} percentage points of their mean over "
+                           "the quarters before"),)),
     "cross_period.late_arrivals": CrossPeriodCheck(
         "raw.one_stop_shop__dossiers", LATE_QUERY,
         ("reports.report_runs", "raw.one_stop_shop__dossiers", "marts.fct_dossier", "marts.dim_period"),
