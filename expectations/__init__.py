@@ -5,6 +5,8 @@
              by itself; its code sets and row rules are declared in raw.SOURCE_RULES, in one place);
 - marts.py   the mart suites, declared per mart (MART_CHECKS): only what no dbt test checks — comparisons across
              periods or tables and value bounds; dbt owns each mart's grain, keys, code sets, rates and identities;
+- periods.py the cross-period suites (CROSS_PERIOD_CHECKS): a unit's volume against its history, rate and field
+             shifts, late arrivals after a report; over SQL-defined batches, severity warning (never fail a check);
 - runner.py  runs every suite with GX against the warehouse, records results in audit.quality_results,
              builds the Data Docs and reports what failed.
 """

@@ -32,20 +32,34 @@ class ValueSet:
 
 @dataclass(frozen=True)
 class Range:
-    """Every non-NULL value of a column lies within [minimum, maximum] (None = unbounded)."""
+    """Every non-NULL value of a column lies within [minimum, maximum] (None = unbounded). With `show`, a failure
+    lists the rows outside with those columns (which unit, which period), not only their values."""
 
     column: str
     minimum: float | None = None
     maximum: float | None = None
+    show: tuple[str, ...] = ()
+    description: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
         return (self.column,)
 
+    @property
+    def violation(self) -> str:
+        bounds = [f"{self.column} < {self.minimum}" if self.minimum is not None else "",
+                  f"{self.column} > {self.maximum}" if self.maximum is not None else ""]
+        return " or ".join(b for b in bounds if b) or "false"
+
     def expectation(self):
         import great_expectations.expectations as gxe
 
-        return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=self.minimum, max_value=self.maximum)
+        # GX's own index columns (result_format unexpected_index_column_names) are one setting for a whole
+        # checkpoint and fail on a table without them: the rows are fetched by the runner with this query instead
+        meta = ({"unexpected_rows_query": f"select {', '.join(dict.fromkeys((*self.show, self.column)))} "
+                                          f"from {{batch}} where {self.violation}"} if self.show else None)
+        return gxe.ExpectColumnValuesToBeBetween(column=self.column, min_value=self.minimum, max_value=self.maximum,
+                                                 meta=meta, description=self.description)
 
 
 @dataclass(frozen=True)
@@ -152,11 +166,25 @@ def applicable(rules: Iterable, table_columns: set[str]) -> list:
 
 @dataclass
 class Suite:
-    """One GX expectation suite over one table."""
+    """One GX expectation suite over one table, or over the rows of `query` (a GX query asset; `table` then
+    names the table its findings are about). `severity` is GX's: a failed `critical` expectation fails the
+    check, a failed `warning` is reported and recorded but the marts still count as checked."""
 
     name: str
     table: str  # schema.table
     rules: list = field(default_factory=list)
+    query: str | None = None
+    severity: str = "critical"
+
+    @property
+    def batch(self) -> str:
+        """What `{batch}` stands for in a row rule's query, run outside GX."""
+        return f"({self.query}) as batch" if self.query else self.table
 
     def expectations(self) -> list:
-        return [rule.expectation() for rule in self.rules]
+        from great_expectations.expectations.metadata_types import FailureSeverity
+
+        expectations = [rule.expectation() for rule in self.rules]
+        for expectation in expectations:
+            expectation.severity = FailureSeverity(self.severity)
+        return expectations

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from . import marts, raw
+from . import marts, periods, raw
 from .rules import RESULT_FORMAT, Suite
 
 DATASOURCE = "warehouse"
@@ -28,7 +28,8 @@ CHECKPOINT = "reformwh"
 SITE = "local_site"
 BATCH = "all rows"
 URL_VARIABLE = "REFORMWH_GX_WAREHOUSE_URL"
-CHECKED_SCHEMAS = ("raw", "marts")
+# the schemas whose tables are checked, or read by a cross-period check (reports: the reports sent)
+CHECKED_SCHEMAS = ("raw", "marts", "reports")
 # Data Docs keep the last runs (the index is rebuilt from all stored results, so it must stay small);
 # audit.quality_results keeps every result.
 KEEP_RUNS = 30
@@ -61,6 +62,8 @@ class Outcome:
     exception: str | None = None
     examples: str | None = None  # JSON: a few unexpected values or rows
     query: str | None = field(default=None, repr=False)  # of a failed row rule, to fetch its examples
+    severity: str = "critical"  # GX's: a failed warning does not fail the check
+    batch: str | None = field(default=None, repr=False)  # what {batch} in `query` stands for
 
     def describe(self) -> str:
         what = f"{self.table}" + (f" [{self.column}]" if self.column else "")
@@ -88,7 +91,13 @@ class CheckResult:
 
     @property
     def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success]
+        """Failed expectations that fail the check (severity critical)."""
+        return [o for o in self.outcomes if not o.success and o.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        """Failed expectations of severity warning: reported, recorded, not failing the check."""
+        return [o for o in self.outcomes if not o.success and o.severity != "critical"]
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -113,7 +122,7 @@ def table_columns(conn: psycopg.Connection) -> dict[str, dict[str, str]]:
 
 
 def all_suites(columns: dict[str, dict[str, str]]) -> list[Suite]:
-    return raw.suites({t: set(c) for t, c in columns.items()}) + marts.suites(columns)
+    return raw.suites({t: set(c) for t, c in columns.items()}) + marts.suites(columns) + periods.suites(columns)
 
 
 def data_docs_dir(home: Path) -> Path:
@@ -153,12 +162,20 @@ def _prune_history(home: Path, keep: int) -> None:
 
 
 def _asset(source, spec: Suite):
-    """The suite's table asset, kept across runs (validation definitions refer to it)."""
-    schema, table = spec.table.split(".", 1)
+    """The suite's table asset, or query asset for a suite over a query; kept across runs (validation definitions
+    refer to it) unless its query changed."""
     try:
-        return source.get_asset(spec.name)
+        asset = source.get_asset(spec.name)
     except LookupError:
-        return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
+        asset = None
+    if asset is not None and getattr(asset, "query", None) == spec.query:
+        return asset
+    if asset is not None:
+        source.delete_asset(spec.name)
+    if spec.query:
+        return source.add_query_asset(spec.name, query=spec.query)
+    schema, table = spec.table.split(".", 1)
+    return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
 
 
 def _define(context, suites: list[Suite]):
@@ -227,9 +244,12 @@ def _outcomes(spec: Suite, validation) -> list[Outcome]:
                                                           else json.dumps(observed, default=str)),
             unexpected_count=unexpected, element_count=figures.get("element_count"), exception=exception,
             examples=json.dumps(examples[:EXAMPLES], default=str, ensure_ascii=False) if examples else None,
+            severity=str(getattr(config.severity, "value", config.severity) or "critical"), batch=spec.batch,
         ))
-        if not result.success and config.type == "unexpected_rows_expectation" and not exception:
-            outcomes[-1].query = config.kwargs["unexpected_rows_query"]  # run again below for examples
+        # the bad rows of a row rule, or of a rule that names its rows (rules.Range `show`): run again below
+        query = config.kwargs.get("unexpected_rows_query") or (config.meta or {}).get("unexpected_rows_query")
+        if not result.success and query and not exception:
+            outcomes[-1].query = query
     return outcomes
 
 
@@ -239,7 +259,7 @@ def _bad_row_examples(conn: psycopg.Connection, outcome: Outcome, query: str) ->
 
     try:
         with conn.cursor(row_factory=dict_row) as cursor:
-            rows = cursor.execute(f"select * from ({query.replace('{batch}', outcome.table)}) as bad "
+            rows = cursor.execute(f"select * from ({query.replace('{batch}', outcome.batch or outcome.table)}) as bad "
                                   f"limit {EXAMPLES}").fetchall()
     except psycopg.Error:
         return None
@@ -250,19 +270,19 @@ def _record(conn: psycopg.Connection, result: CheckResult, started: datetime) ->
     with conn.transaction():
         conn.execute(
             "insert into audit.quality_runs (run_id, started_at, finished_at, seconds, success, expectations, "
-            "failed, data_docs) values (%s, %s, now(), %s, %s, %s, %s, %s)",
+            "failed, warnings, data_docs) values (%s, %s, now(), %s, %s, %s, %s, %s, %s)",
             [result.run_id, started, round(result.seconds, 3), result.success, len(result.outcomes),
-             len(result.failures), str(result.data_docs) if result.data_docs else None],
+             len(result.failures), len(result.warnings), str(result.data_docs) if result.data_docs else None],
         )
         with conn.cursor().copy(
             "copy audit.quality_results (run_id, suite, table_name, column_name, expectation, description, "
-            "success, observed_value, unexpected_count, element_count, exception, examples, run_at, run_seconds) "
-            "from stdin"
+            "success, observed_value, unexpected_count, element_count, exception, examples, run_at, run_seconds, "
+            "severity) from stdin"
         ) as copy:
             for o in result.outcomes:
                 copy.write_row([result.run_id, o.suite, o.table, o.column, o.expectation, o.description,
                                 o.success, o.observed_value, o.unexpected_count, o.element_count, o.exception,
-                                o.examples, started, round(result.seconds, 3)])
+                                o.examples, started, round(result.seconds, 3), o.severity])
 
 
 def _update_data_docs(context, run_result) -> None:
@@ -298,10 +318,11 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
     for validation in run_result.run_results.values():
         outcomes += _outcomes(by_name[validation.suite_name], validation)
     index = data_docs_dir(home) / "index.html"
-    result = CheckResult(run_id, all(o.success for o in outcomes) and bool(run_result.success), outcomes,
+    # GX's own success counts every failure; here a failed warning does not fail the run
+    result = CheckResult(run_id, all(o.success or o.severity != "critical" for o in outcomes), outcomes,
                          time.perf_counter() - clock, index if index.exists() else None)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        for failure in result.failures:
+        for failure in result.failures + result.warnings:
             if failure.query:
                 failure.examples = _bad_row_examples(conn, failure, failure.query)
         _record(conn, result, started)

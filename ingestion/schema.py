@@ -154,6 +154,11 @@ create table if not exists audit.mart_publications (
 alter table audit.quality_runs add column if not exists publication_id bigint;
 -- the batch of intermediate.int_dossiers_published that marts.fct_dossier holds after this publication
 alter table audit.mart_publications add column if not exists dossiers_batch bigint;
+-- GX's severity of each expectation: a failed `warning` (the cross-period checks, expectations/periods.py) is
+-- reported and counted in quality_runs.warnings, and does not fail the run
+alter table audit.quality_runs add column if not exists warnings integer not null default 0;
+alter table audit.quality_results add column if not exists severity text not null default 'critical';
+create index if not exists quality_results_warned on audit.quality_results (run_id) where severity <> 'critical';
 """
 
 

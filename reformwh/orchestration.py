@@ -182,6 +182,16 @@ def check_freshness(settings: Settings, source: str, dag_id: str | None = None,
     return tables
 
 
+def notify_quality_warnings(warnings: list[str], dag_id: str | None = None, run_id: str | None = None) -> bool:
+    """The data steward's alert `reformwh_quality_warnings` (REFORMWH_STEWARD_WEBHOOK_URL, else the on-call
+    webhook): the cross-period checks that warned (a unit's volume against its history, a rate's shift, late
+    arrivals after a report). Not a failure: the marts stay checked; the steward asks the unit or accepts it."""
+    text = (f"reformwh: {len(warnings)} data-quality warning(s) for the data steward (audit.quality_results, "
+            "severity 'warning'; the marts are still checked and reported): " + "; ".join(w[:300] for w in warnings))
+    return post_alert({"event": "reformwh_quality_warnings", "text": text, "dag_id": dag_id, "run_id": run_id,
+                       "warnings": warnings}, STEWARD_WEBHOOK_ENV, fallback_variable=ALERT_WEBHOOK_ENV)
+
+
 def default_args(**overrides) -> dict:
     """Every task: two retries, 2 then 4 minutes apart (capped at 30), a 2-hour timeout, the failure callback."""
     return {
