@@ -242,7 +242,7 @@ class Loader:
         the rows whose key repeats with different content; fill the result's counts."""
         load_id = result.load_id
         validator = BatchValidator(contract, self._context(extracted_at))
-        keys = KeyRepeats([f.name for f in contract.fields].index(k) for k in contract.key)
+        keys = KeyRepeats(contract.key_indexes)
         read = loaded = quarantined = 0
 
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
