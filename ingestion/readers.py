@@ -196,10 +196,7 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
 
 
 def _find_header(rows: list[list[str]], header_map: HeaderMap) -> int | None:
-    for i, row in enumerate(rows):
-        if not header_map.missing_required(row):
-            return i
-    return None
+    return next((i for i, row in enumerate(rows) if not header_map.missing_required(row)), None)
 
 
 def _best_candidate_message(name: str, rows: list[list[str]], header_map: HeaderMap, unit: str) -> str:
@@ -376,7 +373,7 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
                        key=lambda r: max(map(len, r), default=0))
             raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
     except csv.Error as exc:  # e.g. a field over the size limit; its text quotes no value
-        raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {_first_line(exc)}") from None
+        raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {first_line(exc)}") from None
     header_index, _, delimiter, rows = min(candidates)
     layout.delimiter = delimiter
     layout.header_line = header_index + 1
@@ -556,7 +553,7 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a damaged workbook; its text names no value
-            raise FileRejected(f"{shown(path)}: not a readable .xlsx workbook ({_first_line(exc)})") from None
+            raise FileRejected(f"{shown(path)}: not a readable .xlsx workbook ({first_line(exc)})") from None
         try:
             # A self-report workbook names the sheet to read (layout.sheet); an export is its first sheet.
             sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
@@ -575,7 +572,7 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
             book = xlrd.open_workbook(str(path), on_demand=True)
             sheet = book.sheet_by_index(0)
         except Exception as exc:  # xlrd raises its own errors and plain ones (struct, index) on a damaged file
-            raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({_first_line(exc)})") from None
+            raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({first_line(exc)})") from None
         layout.sheet = sheet.name
 
         def xls_rows():
@@ -613,7 +610,7 @@ def _guarded_rows(rows: Iterator, path: Path, layout: Layout, close) -> Iterator
         close()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """An error's first line, short: for errors of file structure, which quote no cell or field value."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return shown(text[:200])
