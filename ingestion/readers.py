@@ -178,13 +178,11 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
                 raise FileRejected(f"{name}: near line {number + 1}: not valid UTF-16 ({exc.reason})") from None
         return
     with open(path, "rb") as handle:
-        first = True
         for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
             if len(raw) > MAX_LINE_BYTES:
                 raise FileRejected(f"{name}: line {number}: {too_long}")
-            if first and encoding == "utf-8-sig":
+            if number == 1 and encoding == "utf-8-sig":
                 raw = raw[3:]
-            first = False
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -575,20 +573,16 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
             raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({first_line(exc)})") from None
         layout.sheet = sheet.name
 
-        def xls_rows():
-            for r in range(sheet.nrows):
-                row = []
-                for cell in sheet.row(r):
-                    if cell.ctype == xlrd.XL_CELL_DATE:
-                        try:
-                            row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                        except (ValueError, OverflowError):  # no date: the number, which fails the date check
-                            row.append(cell.value)
-                    else:
-                        row.append(cell.value if cell.value != "" else None)
-                yield row
+        def value(cell):
+            if cell.ctype != xlrd.XL_CELL_DATE:
+                return cell.value if cell.value != "" else None
+            try:
+                return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+            except (ValueError, OverflowError):  # no date: the number, which fails the date check
+                return cell.value
 
-        yield from _guarded_rows(xls_rows(), path, layout, book.release_resources)
+        rows = ([value(cell) for cell in sheet.row(r)] for r in range(sheet.nrows))
+        yield from _guarded_rows(rows, path, layout, book.release_resources)
 
 
 def _guarded_rows(rows: Iterator, path: Path, layout: Layout, close) -> Iterator:
