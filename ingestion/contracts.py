@@ -57,8 +57,10 @@ class Contract:
         return f"raw.{self.source}__{self.entity}"
 
     @property
-    def required_headers(self) -> list[Field]:
-        return [f for f in self.fields if f.required]
+    def key_indexes(self) -> list[int]:
+        """Where the key's fields stand among the contract's fields."""
+        names = [f.name for f in self.fields]
+        return [names.index(k) for k in self.key]
 
     def by_name(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

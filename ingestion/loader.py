@@ -38,7 +38,7 @@ from psycopg.types.json import Jsonb
 from ingestion import binary_copy
 from ingestion.contracts import CONTRACTS, Contract
 from ingestion.dates import extraction_time
-from ingestion.readers import Batch, FileRejected, HeaderMap, Layout, clean_column, load_aliases, shown
+from ingestion.readers import Batch, FileRejected, HeaderMap, Layout, clean_column, first_line, load_aliases, shown
 from ingestion.reference import Catalog, UnitRegistry, validation_fingerprint
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
 from ingestion.submissions import SUBMISSION_NAME
@@ -88,10 +88,6 @@ class LoadedMeanwhile(Exception):
     def __init__(self, load_id: int):
         super().__init__(load_id)
         self.load_id = load_id
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -173,7 +169,7 @@ class Loader:
         except Exception as exc:
             if self.conn.closed or self.conn.broken:
                 raise WarehouseLost(f"{shown(path)}: the connection to the warehouse was lost while loading it "
-                                    f"({_first_line(exc)}); nothing of this file was kept") from None
+                                    f"({first_line(exc)}); nothing of this file was kept") from None
             if os.environ.get("REFORMWH_DEBUG"):
                 raise
             layout = Layout(path.suffix.lower().lstrip(".") or "unknown")
@@ -242,7 +238,7 @@ class Loader:
         the rows whose key repeats with different content; fill the result's counts."""
         load_id = result.load_id
         validator = BatchValidator(contract, self._context(extracted_at))
-        keys = KeyRepeats([f.name for f in contract.fields].index(k) for k in contract.key)
+        keys = KeyRepeats(contract.key_indexes)
         read = loaded = quarantined = 0
 
         with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:

@@ -178,13 +178,11 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
                 raise FileRejected(f"{name}: near line {number + 1}: not valid UTF-16 ({exc.reason})") from None
         return
     with open(path, "rb") as handle:
-        first = True
         for number, raw in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
             if len(raw) > MAX_LINE_BYTES:
                 raise FileRejected(f"{name}: line {number}: {too_long}")
-            if first and encoding == "utf-8-sig":
+            if number == 1 and encoding == "utf-8-sig":
                 raw = raw[3:]
-            first = False
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -196,10 +194,7 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
 
 
 def _find_header(rows: list[list[str]], header_map: HeaderMap) -> int | None:
-    for i, row in enumerate(rows):
-        if not header_map.missing_required(row):
-            return i
-    return None
+    return next((i for i, row in enumerate(rows) if not header_map.missing_required(row)), None)
 
 
 def _best_candidate_message(name: str, rows: list[list[str]], header_map: HeaderMap, unit: str) -> str:
@@ -211,7 +206,6 @@ def _best_candidate_message(name: str, rows: list[list[str]], header_map: Header
     return f"{name}: {unit} {index + 1}: required column(s) {names} missing from the header row"
 
 
-BATCH_ROWS = 65536
 CSV_BLOCK_BYTES = 1 << 21  # Arrow reads delimited text in blocks of this size; a row may span two at most
 MAX_LINE_BYTES = 16 << 20  # a line read by Python (the header search, JSON Lines)
 
@@ -327,8 +321,7 @@ def _batch_from_table(table, columns, extras, header_map, layout, places, unread
     for position in range(table.num_columns):
         if position not in used:  # a column nothing else decodes (STT, no header): its UTF-8 checked here
             table.column(position).validate(full=True)
-    names = [f.name for f in header_map.contract.fields]
-    key_indexes = [names.index(k) for k in header_map.contract.key]
+    key_indexes = header_map.contract.key_indexes
     aligned = [clean_column(table.column(c)) if c is not None else pa.array([""] * n, pa.string()) for c in columns]
     no_key = np.ones(n, dtype=bool)
     for k in key_indexes:
@@ -378,7 +371,7 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
                        key=lambda r: max(map(len, r), default=0))
             raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
     except csv.Error as exc:  # e.g. a field over the size limit; its text quotes no value
-        raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {_first_line(exc)}") from None
+        raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {first_line(exc)}") from None
     header_index, _, delimiter, rows = min(candidates)
     layout.delimiter = delimiter
     layout.header_line = header_index + 1
@@ -521,43 +514,16 @@ def _arrow_problem(exc: Exception) -> str:
 
 
 def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
-    """Batches from (place, values, extra) rows of the workbook and JSON readers."""
-    buffer: list = []
-    unreadable: list = []
-
-    def flush():
-        places = np.array([r[0] for r in buffer], dtype=np.int64)
-        columns = [clean_column(pa.array([r[1][i] for r in buffer], pa.string())) for i in range(width)]
-        extra = [r[2] for r in buffer]
-        return Batch(places, columns, extra if any(extra) else None, list(unreadable))
-
-    for place, values, extra in rows:
-        if values is None:
-            unreadable.append((place, extra["_line"], extra["_error"]))
-        else:
-            buffer.append((place, values, extra))
-        if len(buffer) >= 10000:
-            yield flush()
-            buffer.clear()
-            unreadable.clear()
-    if buffer or unreadable:
-        yield flush()
-
-
-def _rows(rows, columns, extras, header_map, layout, place_of, name):
-    names = [f.name for f in header_map.contract.fields]
-    key_indexes = [names.index(k) for k in header_map.contract.key]
-    width = max([c for c in columns if c is not None] + [p for p, _ in extras]) + 1
-    for row in rows:
-        place = place_of()
-        if len(row) < width:
-            row = list(row) + [""] * (width - len(row))
-        values = [row[c].strip() if c is not None else "" for c in columns]
-        if not any(values[i] for i in key_indexes) and _skippable(row):
-            layout.rows_skipped += 1
-            continue
-        extra = {label: row[p] for p, label in extras if row[p] != ""} or None
-        yield place, values, extra
+    """Batches from (place, values, extra) rows of the workbook and JSON readers; a row that could not become a
+    record comes as (place, None, (text, reason))."""
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, 10000)):
+        records = [r for r in chunk if r[1] is not None]
+        places = np.array([r[0] for r in records], dtype=np.int64)
+        columns = [clean_column(pa.array([r[1][i] for r in records], pa.string())) for i in range(width)]
+        extra = [r[2] for r in records]
+        unreadable = [(place, *problem) for place, values, problem in chunk if values is None]
+        yield Batch(places, columns, extra if any(extra) else None, unreadable)
 
 
 # -- workbooks ------------------------------------------------------------------------------------------
@@ -585,7 +551,7 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a damaged workbook; its text names no value
-            raise FileRejected(f"{shown(path)}: not a readable .xlsx workbook ({_first_line(exc)})") from None
+            raise FileRejected(f"{shown(path)}: not a readable .xlsx workbook ({first_line(exc)})") from None
         try:
             # A self-report workbook names the sheet to read (layout.sheet); an export is its first sheet.
             sheet = workbook[layout.sheet] if layout.sheet else workbook.worksheets[0]
@@ -604,23 +570,19 @@ def _sheet_rows(path: Path, layout: Layout) -> Iterator[list]:
             book = xlrd.open_workbook(str(path), on_demand=True)
             sheet = book.sheet_by_index(0)
         except Exception as exc:  # xlrd raises its own errors and plain ones (struct, index) on a damaged file
-            raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({_first_line(exc)})") from None
+            raise FileRejected(f"{shown(path)}: not a readable .xls workbook ({first_line(exc)})") from None
         layout.sheet = sheet.name
 
-        def xls_rows():
-            for r in range(sheet.nrows):
-                row = []
-                for cell in sheet.row(r):
-                    if cell.ctype == xlrd.XL_CELL_DATE:
-                        try:
-                            row.append(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode))
-                        except (ValueError, OverflowError):  # no date: the number, which fails the date check
-                            row.append(cell.value)
-                    else:
-                        row.append(cell.value if cell.value != "" else None)
-                yield row
+        def value(cell):
+            if cell.ctype != xlrd.XL_CELL_DATE:
+                return cell.value if cell.value != "" else None
+            try:
+                return xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+            except (ValueError, OverflowError):  # no date: the number, which fails the date check
+                return cell.value
 
-        yield from _guarded_rows(xls_rows(), path, layout, book.release_resources)
+        rows = ([value(cell) for cell in sheet.row(r)] for r in range(sheet.nrows))
+        yield from _guarded_rows(rows, path, layout, book.release_resources)
 
 
 def _guarded_rows(rows: Iterator, path: Path, layout: Layout, close) -> Iterator:
@@ -642,7 +604,7 @@ def _guarded_rows(rows: Iterator, path: Path, layout: Layout, close) -> Iterator
         close()
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """An error's first line, short: for errors of file structure, which quote no cell or field value."""
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return shown(text[:200])
@@ -650,11 +612,7 @@ def _first_line(exc: BaseException) -> str:
 
 def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
     rows = _sheet_rows(path, layout)
-    head = []
-    for row in rows:
-        head.append(row)
-        if len(head) >= HEADER_SEARCH_ROWS:
-            break
+    head = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
     head_text = [[_cell_text(v, False) for v in row] for row in head]
     header_index = _find_header(head_text, header_map)
     sheet = f"sheet '{layout.sheet}'"
@@ -665,15 +623,20 @@ def read_workbook(path: Path, header_map: HeaderMap, layout: Layout):
     layout.extra_columns = [name for _, name in extras]
     date_columns = {c for c, f in zip(columns, header_map.contract.fields, strict=True)
                     if c is not None and f.kind in DATE_KINDS}
-    counter = {"row": header_index + 1}
+    key_indexes = header_map.contract.key_indexes
+    width = max([c for c in columns if c is not None] + [p for p, _ in extras]) + 1
 
-    def text_rows():
-        for row in itertools.chain(head[header_index + 1 :], rows):
-            counter["row"] += 1
-            yield [_cell_text(v, i in date_columns) for i, v in enumerate(row)]
+    def records():
+        for number, row in enumerate(itertools.chain(head[header_index + 1 :], rows), header_index + 2):
+            cells = [_cell_text(v, i in date_columns) for i, v in enumerate(row)]
+            cells += [""] * (width - len(cells))
+            values = [cells[c].strip() if c is not None else "" for c in columns]
+            if not any(values[i] for i in key_indexes) and _skippable(cells):
+                layout.rows_skipped += 1
+                continue
+            yield number, values, {label: cells[p] for p, label in extras if cells[p] != ""} or None
 
-    rows_out = _rows(text_rows(), columns, extras, header_map, layout, lambda: counter["row"], shown(path))
-    yield from _batches_from_rows(rows_out, len(columns))
+    yield from _batches_from_rows(records(), len(columns))
 
 
 # -- JSON -----------------------------------------------------------------------------------------------
@@ -737,6 +700,7 @@ JSON_DECODER = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float)
 JSON_CHUNK = 1 << 20
 MAX_RECORD_CHARS = 16 << 20  # one record of a JSON array, or one JSON Lines line
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+UNPAIRED_SURROGATE = "holds an unpaired surrogate escape (\\ud800–\\udfff), which is not a character"
 
 
 def _json_value_kind(char: str) -> str:
@@ -757,7 +721,7 @@ def _unpaired_surrogate(obj, text: str) -> bool:
 
 
 def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object, str | None]]:
-    """The records of a JSON array, one at a time: (record number, object, None), or (number, None, reason)
+    """The records of a JSON array, one at a time: (record number, object, None), or (number, '', reason)
     for a record that is not a usable object. Python's decoder reads one record at a time from a window of
     the file; anything that is not an array of records rejects the file with its record number, never with
     the text around the error (which would echo personal values)."""
@@ -816,9 +780,9 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
                     raise FileRejected(f"{name}: record {number}: nested too deeply to be a record") from None
                 more()
             if not isinstance(obj, dict):
-                yield number, None, f"not a JSON object (found {_json_value_kind(buffer[pos])})"
+                yield number, "", f"not a JSON object (found {_json_value_kind(buffer[pos])})"
             elif _unpaired_surrogate(obj, buffer[pos:end]):
-                yield number, None, "holds an unpaired surrogate escape (\\ud800–\\udfff), which is not a character"
+                yield number, "", UNPAIRED_SURROGATE
             else:
                 yield number, obj, None
             pos = end
@@ -836,43 +800,33 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             raise FileRejected(f"{name}: after the array's closing ']': more text; one JSON array per file")
 
 
+def _json_lines(path: Path, encoding: str, layout: Layout) -> Iterator[tuple[int, object, str | None]]:
+    """The records of a JSON Lines file, as _json_array_records gives them (a bad line's text in place of the
+    object); blank lines are skipped."""
+    for number, line in enumerate(_text_lines(path, encoding), 1):
+        if not line.strip():
+            layout.rows_skipped += 1
+            continue
+        try:
+            obj = JSON_DECODER.decode(line)
+        except json.JSONDecodeError as exc:
+            problem = f"not valid JSON ({exc.msg})"
+        except RecursionError:
+            problem = "not valid JSON (nested too deeply)"
+        else:
+            problem = ("not a JSON object" if not isinstance(obj, dict)
+                       else UNPAIRED_SURROGATE if _unpaired_surrogate(obj, line) else None)
+        yield (number, obj, None) if problem is None else (number, line.rstrip("\r\n"), problem)
+
+
 def read_json(path: Path, header_map: HeaderMap, layout: Layout):
     width = len(header_map.contract.fields)
-    encoding = _detect_encoding(path)
-    layout.encoding = encoding
-    if path.suffix.lower() == ".jsonl":
-        layout.file_format = "jsonl"
-        for number, line in enumerate(_text_lines(path, encoding), 1):
-            if not line.strip():
-                layout.rows_skipped += 1
-                continue
-            text = line.rstrip("\r\n")
-            try:
-                obj = JSON_DECODER.decode(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, {"_line": text, "_error": f"not valid JSON ({exc.msg})"}
-                continue
-            except RecursionError:
-                yield number, None, {"_line": text, "_error": "not valid JSON (nested too deeply)"}
-                continue
-            if not isinstance(obj, dict):
-                yield number, None, {"_line": text, "_error": "not a JSON object"}
-                continue
-            if _unpaired_surrogate(obj, line):
-                yield number, None, {"_line": text, "_error": "holds an unpaired surrogate escape (\\ud800–\\udfff), "
-                                                              "which is not a character"}
-                continue
-            values, extra = _json_record(obj, header_map, width)
-            yield number, values, extra
-        return
-    layout.file_format = "json"
-    for number, obj, problem in _json_array_records(path, encoding):
-        if problem:
-            yield number, None, {"_line": json.dumps(obj, ensure_ascii=True) if obj is not None else "",
-                                 "_error": problem}
-        else:
-            values, extra = _json_record(obj, header_map, width)
-            yield number, values, extra
+    layout.encoding = _detect_encoding(path)
+    records = (_json_lines(path, layout.encoding, layout) if layout.file_format == "jsonl"
+               else _json_array_records(path, layout.encoding))
+    rows = ((number, None, (obj, problem)) if problem else (number, *_json_record(obj, header_map, width))
+            for number, obj, problem in records)
+    yield from _batches_from_rows(rows, width)
 
 
 def open_batches(path: Path, header_map: HeaderMap) -> tuple[Layout, Iterator]:
@@ -884,11 +838,9 @@ def open_batches(path: Path, header_map: HeaderMap) -> tuple[Layout, Iterator]:
             f"{shown(path)}: '{suffix or 'no extension'}' is not an accepted kind of file "
             f"(accepted: {', '.join(sorted(ACCEPTED_SUFFIXES))})"
         )
+    layout = Layout(suffix[1:])
     if suffix in TEXT_SUFFIXES:
-        layout = Layout("csv" if suffix == ".csv" else "txt")
         return layout, read_delimited(path, header_map, layout)
     if suffix in {".xlsx", ".xls"}:
-        layout = Layout(suffix[1:])
         return layout, read_workbook(path, header_map, layout)
-    layout = Layout(suffix[1:])
-    return layout, _batches_from_rows(read_json(path, header_map, layout), len(header_map.contract.fields))
+    return layout, read_json(path, header_map, layout)

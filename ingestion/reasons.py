@@ -69,15 +69,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _whens(column: str, kinds: list[tuple[str, str, str]], part: int) -> str:
+    """A CASE's WHEN lines: the column matched against each kind's pattern, giving its code (part 0) or text (2)."""
+    return "\n".join(f"            when {column} ~ {_literal(kind[1])} then {_literal(kind[part])}" for kind in kinds)
+
+
 def view_ddl() -> str:
-    codes = "\n".join(f"            when r.reason ~ {_literal(pattern)} then {_literal(code)}"
-                      for code, pattern, _ in KINDS)
-    texts = "\n".join(f"            when r.reason ~ {_literal(pattern)} then {_literal(text)}"
-                      for _, pattern, text in KINDS)
-    rejection_codes = "\n".join(f"            when f.message ~ {_literal(pattern)} then {_literal(code)}"
-                                for code, pattern, _ in REJECTION_KINDS)
-    rejection_texts = "\n".join(f"            when f.message ~ {_literal(pattern)} then {_literal(text)}"
-                                for _, pattern, text in REJECTION_KINDS)
+    codes, texts = _whens("r.reason", KINDS, 0), _whens("r.reason", KINDS, 2)
+    rejection_codes, rejection_texts = _whens("f.message", REJECTION_KINDS, 0), _whens("f.message", REJECTION_KINDS, 2)
     return f"""
 -- dropped, not replaced: q.* gains a column whenever quarantine.rows does
 drop view if exists quarantine.rows_explained;

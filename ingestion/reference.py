@@ -58,32 +58,30 @@ class ReferenceError(Exception):
     """The reference folder cannot be used; the message names the file, line and problem."""
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def read_reference_file(reference_dir: Path, stem: str) -> list[dict[str, str]]:
+    """One reference file's rows, its headers and keys checked (and the units registry's intervals); an
+    optional file that is not there has none."""
+    path = reference_dir / f"{stem}.csv"
+    if not path.exists():
+        if stem in REQUIRED_FILES:
+            raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
+        return []
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         rows = [(reader.line_num, {k.strip(): (v or "").strip() for k, v in row.items() if k}) for row in reader]
-        return [h.strip() for h in reader.fieldnames or []], rows
+        headers = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in REFERENCE_FILES[stem] if c not in headers]
+    if missing:
+        raise ReferenceError(f"{path}: line 1: column(s) {', '.join(missing)} missing")
+    _check_keys(path, REFERENCE_KEYS[stem], rows)
+    if stem == "units":
+        _check_units(path, rows)
+    return [row for _, row in rows]
 
 
 def read_reference(reference_dir: Path) -> dict[str, list[dict[str, str]]]:
     """All reference files, with headers and the units registry checked."""
-    tables = {}
-    for stem, columns in REFERENCE_FILES.items():
-        path = reference_dir / f"{stem}.csv"
-        if not path.exists():
-            if stem in REQUIRED_FILES:
-                raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
-            tables[stem] = []
-            continue
-        headers, rows = _rows(path)
-        missing = [c for c in columns if c not in headers]
-        if missing:
-            raise ReferenceError(f"{path}: line 1: column(s) {', '.join(missing)} missing")
-        _check_keys(path, REFERENCE_KEYS[stem], rows)
-        tables[stem] = [row for _, row in rows]
-        if stem == "units":
-            _check_units(path, rows)
-    return tables
+    return {stem: read_reference_file(reference_dir, stem) for stem in REFERENCE_FILES}
 
 
 def _check_keys(path: Path, key: tuple[str, ...], rows: list[tuple[int, dict[str, str]]]) -> None:
@@ -133,7 +131,7 @@ class UnitRegistry:
 
     @classmethod
     def from_dir(cls, reference_dir: Path) -> UnitRegistry:
-        rows = read_reference_units(reference_dir)
+        rows = read_reference_file(reference_dir, "units")
         intervals: dict[str, list[tuple[str, str]]] = {}
         levels: dict[str, list[tuple[str, str, str]]] = {}
         for row in rows:
@@ -168,24 +166,9 @@ class Catalog:
 
     @classmethod
     def from_dir(cls, reference_dir: Path) -> Catalog:
-        tables = {}
-        for stem in ("criteria", "indicators"):
-            path = reference_dir / f"{stem}.csv"
-            tables[stem] = _rows(path)[1] if path.exists() else []
-            _check_keys(path, REFERENCE_KEYS[stem], tables[stem])
-        criteria = {(int(r["year"]), r["unit_level"], r["criterion_code"]): r for _, r in tables["criteria"]}
-        indicators = {(int(r["year"]), r["unit_level"], r["indicator_code"]): r for _, r in tables["indicators"]}
-        return cls(criteria, indicators)
-
-
-def read_reference_units(reference_dir: Path) -> list[dict[str, str]]:
-    path = reference_dir / "units.csv"
-    if not path.exists():
-        raise ReferenceError(f"{path}: missing (REFORMWH_REFERENCE_DIR={reference_dir})")
-    _, rows = _rows(path)
-    _check_keys(path, REFERENCE_KEYS["units"], rows)
-    _check_units(path, rows)
-    return [row for _, row in rows]
+        criteria, indicators = (read_reference_file(reference_dir, stem) for stem in ("criteria", "indicators"))
+        return cls({(int(r["year"]), r["unit_level"], r["criterion_code"]): r for r in criteria},
+                   {(int(r["year"]), r["unit_level"], r["indicator_code"]): r for r in indicators})
 
 
 def load_reference(conn: psycopg.Connection, reference_dir: Path) -> dict[str, int]:

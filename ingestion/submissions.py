@@ -15,12 +15,11 @@ import io
 import os
 import re
 import stat
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.readers import FileRejected, normalise_header, shown
+from ingestion.readers import FileRejected, _nfc, normalise_header, shown
 
 SUBMISSION_NAME = re.compile(r"^(?P<unit>[^_\s]+)_(?P<period>\d{4}-(?:Q[1-4]|H[12]|Y))(?:[ _\-(].*)?$")
 OTHER_ARCHIVES = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab"}
@@ -90,10 +89,6 @@ class _Budget:
         if self.entries_left < 0:
             raise FileRejected(f"{self.label}: {where}: more than {self.limits.max_entries} entries "
                                "(REFORMWH_SUBMISSION_MAX_ENTRIES)")
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def _safe_entry_path(name: str, label: str) -> str:

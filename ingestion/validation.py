@@ -271,9 +271,10 @@ def task_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) 
     )
 
 
-def _catalog_entry(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...]):
-    """Per row: (catalog kind, entry) of the row's code in its year's catalog for the unit's level, and a
-    per-distinct lookup to word the reason; kinds are tried in order ('indicators', 'criteria')."""
+def _not_in_catalog(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...], problems: Problems):
+    """Rows whose code is not in its year's catalog for the unit's level (kinds are tried in order: 'indicators',
+    'criteria'). Returns the rows' (unit, period, code) keys and the per-distinct lookup of a key's
+    (catalog kind, entry), for the rules that need the entry."""
     registry, catalog = v.context.units, v.context.catalog
     keys = pc.binary_join_element_wise(text["unit_code"], text["period_key"], text[code_field], "\x1f")
 
@@ -287,11 +288,6 @@ def _catalog_entry(v: BatchValidator, text: dict, code_field: str, kinds: tuple[
                 return kind, entry
         return None, {"year": year, "level": level}
 
-    return keys, lookup
-
-
-def _not_in_catalog(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...], problems: Problems):
-    keys, lookup = _catalog_entry(v, text, code_field, kinds)
     missing = v.per_distinct(keys, lambda k: lookup(k)[0] is None)
     what = " or ".join({"criteria": "criteria", "indicators": "indicator"}[k] for k in kinds)
 

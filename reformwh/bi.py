@@ -141,7 +141,7 @@ def default_unit(settings: Settings) -> str:
     so the next start imports it again."""
     import psycopg
 
-    from ingestion.reference import read_reference_units
+    from ingestion.reference import read_reference_file
     from reformwh import pipeline
 
     with contextlib.suppress(psycopg.errors.UndefinedTable):
@@ -152,7 +152,7 @@ def default_unit(settings: Settings) -> str:
             group by u.unit_code, u.unit_name order by sum(r.received_total) desc nulls last, u.unit_code limit 1""")
         if busiest:
             return busiest[0][0]
-    for unit in read_reference_units(settings.reference_dir):
+    for unit in read_reference_file(settings.reference_dir, "units"):
         handles_procedures = unit["has_procedures"].strip().lower() in ("true", "t", "yes", "y", "on", "1")
         if unit["unit_level"] == "department" and not unit["valid_to"] and handles_procedures:
             return f"{unit['unit_name']} ({unit['unit_code']})"
