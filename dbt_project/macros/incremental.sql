@@ -151,11 +151,49 @@
     where {{ claimed_loads_only(true, 'new_versions.load_id') }}
 {%- endmacro %}
 
-{#- The periods int_unit_procedure_periods_counted counts again, as a list (constants plan better than a join). -#}
-{% macro affected_period_keys() -%}
+{#- The periods int_dossier_periods_affected names whole (whole=true) or by groups, as a list (constants plan
+    better than a join). -#}
+{% macro affected_period_keys(whole) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
-    {%- set result = run_query('select period_key from ' ~ ref('int_dossier_periods_affected') ~ ' order by 1') -%}
+    {%- set result = run_query(
+        'select distinct period_key from ' ~ ref('int_dossier_periods_affected')
+        ~ ' where unit_code is ' ~ ('' if whole else 'not ') ~ 'null order by 1'
+    ) -%}
     {{ return(result.columns[0].values() | list) }}
+{%- endmacro %}
+
+{#- The (dossier unit, field, procedure) of the dossiers that int_dossier_periods_affected's groups count again:
+    every unit whose dossiers go to a group's as-was unit in its period, and the unit itself (a unit outside the
+    reference data is its own as-was unit). -#}
+{% macro affected_dossier_groups() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set result = run_query(
+        'select as_was.dossier_unit_code, a.field_code, a.procedure_code from '
+        ~ ref('int_dossier_periods_affected') ~ ' as a inner join ' ~ ref('int_dossier_units_as_was')
+        ~ ' as as_was on a.period_key = as_was.period_key and a.unit_code = as_was.unit_code'
+        ~ ' union select a.unit_code, a.field_code, a.procedure_code from '
+        ~ ref('int_dossier_periods_affected') ~ ' as a where a.unit_code is not null order by 1, 2, 3'
+    ) -%}
+    {{ return(result.rows | map('list') | list) }}
+{%- endmacro %}
+
+{#- Rows of texts as an SQL list of row constants; an empty list matches nothing. -#}
+{% macro sql_row_list(rows) -%}
+    {%- for row in rows %}({{ sql_text_list(row) }}){{ ', ' if not loop.last }}{% endfor -%}
+    {{- '(null)' if not rows -}}
+{%- endmacro %}
+
+{#- pre_hook of int_unit_procedure_periods_counted: its rows that this build counts again. -#}
+{% macro delete_affected_counts() -%}
+    delete from {{ this }} as counted
+    using {{ ref('int_dossier_periods_affected') }} as affected
+    where counted.period_key = affected.period_key and (
+        affected.unit_code is null or (
+            counted.unit_code = affected.unit_code
+            and coalesce(counted.field_code, '') = affected.field_code
+            and counted.procedure_code is not distinct from affected.procedure_code
+        )
+    )
 {%- endmacro %}
 
 {#- Texts as an SQL list of constants; an empty list matches nothing. -#}

@@ -1,9 +1,13 @@
 -- sqlfluff:indentation:template_blocks_indent:false
--- The periods whose dossier counts int_unit_procedure_periods_counted must redo in this build: every started
--- period when that model builds over everything; otherwise the periods whose evaluation time may have
--- moved (not ended by the data's time at the last count, or started since) and the periods that a
--- changed dossier enters or leaves (its span now or before the change overlaps the period).
+-- What int_unit_procedure_periods_counted counts again in this build, at its grain (period, as-was unit,
+-- field, procedure). Whole periods (unit_code NULL): every started period when that model builds over
+-- everything; otherwise the periods whose evaluation time may have moved (not ended by the data's time at the
+-- last count, or started since) and the periods where a changed dossier moved to another unit, field or
+-- procedure. In the other (ended) periods, only the groups of the changed dossiers whose span, now or before
+-- the change, overlaps the period: a dossier finished today that was received last year counts its unit's
+-- procedure again in last year's periods, not the whole year.
 -- depends_on: {{ ref('int_dossiers_classified') }}
+-- depends_on: {{ ref('int_dossier_units_as_was') }}
 {%- set counted = incremental_state('int_unit_procedure_periods_counted') %}
 {#- classified's previous_* columns describe the dossiers as counted only if the counts have seen exactly the
     loads classified had seen before its current batch -#}
@@ -16,46 +20,100 @@ with periods as (
 )
 {%- if everything %}
 
-select periods.period_key
+select
+    periods.period_key,
+    null::text as unit_code,
+    null::text as field_code,
+    null::text as procedure_code
 from periods
 {%- else %},
 
 changed as (
     select
-        dossier_code,
+        unit_code,
+        coalesce(field_code, '') as field_code,
+        procedure_code,
         received_at,
         end_at,
         previous_received_at,
-        previous_end_at
+        previous_end_at,
+        has_previous_version and (
+            previous_unit_code is distinct from unit_code
+            or previous_field_code is distinct from field_code
+            or previous_procedure_code is distinct from procedure_code
+        ) as changed_group
     from {{ ref('int_dossiers_classified') }}
     where load_id in ({{ claimed_loads('int_dossiers_classified') }})
 ),
 
 spans as (
     select
+        unit_code,
+        field_code,
+        procedure_code,
+        changed_group,
         received_at,
         end_at
     from changed
     where received_at is not null
 
-    union
+    union all
 
     select
+        unit_code,
+        field_code,
+        procedure_code,
+        changed_group,
         previous_received_at as received_at,
         previous_end_at as end_at
     from changed
     where previous_received_at is not null
+),
+
+overlapping as (
+    select
+        periods.period_key,
+        spans.unit_code,
+        spans.field_code,
+        spans.procedure_code,
+        spans.changed_group
+    from periods
+    inner join spans
+        on
+            periods.end_date + interval '23:59:59' >= spans.received_at
+            and (spans.end_at is null or periods.start_date <= spans.end_at)
+),
+
+whole_periods as (
+    select periods.period_key
+    from periods
+    where periods.end_date + interval '23:59:59' > '{{ counted.data_as_of }}'::timestamp
+
+    union
+
+    select overlapping.period_key
+    from overlapping
+    where overlapping.changed_group
 )
 
-select periods.period_key
-from periods
-where
-    periods.end_date + interval '23:59:59' > '{{ counted.data_as_of }}'::timestamp
-    or exists (
-        select 1
-        from spans
-        where
-            spans.received_at <= periods.end_date + interval '23:59:59'
-            and (spans.end_at is null or spans.end_at >= periods.start_date)
-    )
+select
+    whole_periods.period_key,
+    null::text as unit_code,
+    null::text as field_code,
+    null::text as procedure_code
+from whole_periods
+
+union all
+
+select distinct
+    overlapping.period_key,
+    coalesce(as_was.unit_code, overlapping.unit_code) as unit_code,
+    overlapping.field_code,
+    overlapping.procedure_code
+from overlapping
+left join {{ ref('int_dossier_units_as_was') }} as as_was
+    on
+        overlapping.period_key = as_was.period_key
+        and overlapping.unit_code = as_was.dossier_unit_code
+where overlapping.period_key not in (select whole_periods.period_key from whole_periods)
 {%- endif %}

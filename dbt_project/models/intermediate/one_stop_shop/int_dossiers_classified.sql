@@ -2,8 +2,8 @@
 -- Per dossier (newest version): whether it counts, when processing ended, its outcome and
 -- its processing time in working days (domain.md §3).
 -- Incremental: only dossiers whose kept version changed (it carries the new load's id); the span the
--- dossier had before (previous_received_at, previous_end_at) tells int_dossier_periods_affected which
--- periods lose it.
+-- dossier had before (previous_received_at, previous_end_at) and its unit, field and procedure before tell
+-- int_dossier_periods_affected which periods and groups lose it.
 {{ config(
     materialized='incremental',
     unique_key='dossier_code',
@@ -29,13 +29,19 @@ previous as (
     select
         dossier_code,
         received_at,
-        end_at
+        end_at,
+        unit_code,
+        field_code,
+        procedure_code
     from {{ this }}
     {%- else %}
     select
         null::text as dossier_code,
         null::timestamp as received_at,
-        null::timestamp as end_at
+        null::timestamp as end_at,
+        null::text as unit_code,
+        null::text as field_code,
+        null::text as procedure_code
     where false
     {%- endif %}
 ),
@@ -96,7 +102,11 @@ select
     end_day.working_day_number - received_day.working_day_number as processing_working_days,
     classified.load_id,
     previous.received_at as previous_received_at,
-    previous.end_at as previous_end_at
+    previous.end_at as previous_end_at,
+    previous.dossier_code is not null as has_previous_version,
+    previous.unit_code as previous_unit_code,
+    previous.field_code as previous_field_code,
+    previous.procedure_code as previous_procedure_code
 from classified
 left join calendar_days as received_day
     on classified.received_at::date = received_day.calendar_date
