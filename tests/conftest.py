@@ -51,12 +51,17 @@ def make_settings(server_url, tmp_path):
     """Settings on a fresh, empty database; optionally another reference folder."""
 
     def make(reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Settings:
-        name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'create database "{name}"')
-        return Settings(tmp_path / "home", _database_url(server_url, name), reference_dir, DEFAULT_HEADER_ALIASES)
+        return fresh_database(server_url, tmp_path / "home", reference_dir)
 
     return make
+
+
+def fresh_database(server_url: str, home: Path, reference_dir: Path = DEFAULT_REFERENCE_DIR) -> Settings:
+    """Settings on a new, empty database of the test server (module-scoped fixtures call it directly)."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return Settings(home, _database_url(server_url, name), reference_dir, DEFAULT_HEADER_ALIASES)
 
 
 @pytest.fixture
@@ -86,11 +91,7 @@ def sample_built(server_url, tmp_path_factory):
     against the samples' reference data, and built."""
     from reformwh import pipeline
 
-    name = "s_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    settings = Settings(tmp_path_factory.mktemp("home"), _database_url(server_url, name), SAMPLES / "reference",
-                        DEFAULT_HEADER_ALIASES)
+    settings = fresh_database(server_url, tmp_path_factory.mktemp("home"), SAMPLES / "reference")
     results = pipeline.ingest(settings, "one_stop_shop", [SAMPLES / "one_stop_shop"])
     assert [r.status for r in results] == ["loaded", "loaded"]
     assert pipeline.build(settings, progress=lambda _: None, quiet=True)

@@ -19,7 +19,7 @@ from decimal import Decimal
 import pytest
 
 from reformwh import pipeline
-from tests.conftest import SAMPLES, query
+from tests.conftest import SAMPLES, fresh_database, query
 from tests.test_self_reports import workbook_bytes, write_zip
 
 TP, NV, XA = "000.00.16.H99", "000.00.09.H99", "000.41.01.H99"
@@ -27,18 +27,8 @@ TP, NV, XA = "000.00.16.H99", "000.00.09.H99", "000.41.01.H99"
 
 @pytest.fixture(scope="module")
 def built(server_url, tmp_path_factory):
-    import uuid
-
-    import psycopg
-
-    from reformwh.settings import DEFAULT_HEADER_ALIASES, Settings
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    base, _, _ = server_url.rpartition("/")
     folder = tmp_path_factory.mktemp("evidence")
-    settings = Settings(folder / "home", f"{base}/{name}", SAMPLES / "reference", DEFAULT_HEADER_ALIASES)
+    settings = fresh_database(server_url, folder / "home", SAMPLES / "reference")
     late = write_zip(folder / f"{NV}_2025-H1.zip", {
         f"{NV}_2025-H1.xlsx": workbook_bytes(
             info=[("Mã đơn vị", NV), ("Kỳ báo cáo", "2025-H1"), ("Ngày gửi", "20/06/2025")], scores=[],

@@ -17,15 +17,14 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from reformwh import pipeline
-from reformwh.settings import DEFAULT_HEADER_ALIASES, Settings
-from tests.conftest import SAMPLES, execute, query
+from reformwh.settings import Settings
+from tests.conftest import SAMPLES, execute, fresh_database, query
 from tests.test_self_reports import workbook_bytes, write_zip
 
 NV = "000.00.09.H99"
@@ -39,12 +38,7 @@ DIGEST = "(select count(*) || ':' || md5(coalesce(string_agg(t::text, '|' order 
 
 @pytest.fixture(scope="module")
 def built(server_url, tmp_path_factory):
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    base, _, _ = server_url.rpartition("/")
-    folder = tmp_path_factory.mktemp("publication")
-    settings = Settings(folder / "home", f"{base}/{name}", SAMPLES / "reference", DEFAULT_HEADER_ALIASES)
+    settings = fresh_database(server_url, tmp_path_factory.mktemp("publication") / "home", SAMPLES / "reference")
     for source in ("one_stop_shop", "document_management", "self_reports"):
         assert all(r.status == "loaded" for r in pipeline.ingest(settings, source, [SAMPLES / source]))
     assert pipeline.build(settings, progress=lambda _: None, quiet=True)
