@@ -2,7 +2,12 @@
 -- else the first unit along its successor chain that did; if none did, the chain's last unit (which then
 -- gets a run-off row). It depends only on the period and the dossier's unit, so it is chosen once per
 -- (period, unit), not per dossier; int_dossier_periods_affected also maps changed dossiers with it.
-{{ config(materialized='view') }}
+-- A table with its key indexed, not a view: as a view its row count was misestimated (87 rows for 11,340) and
+-- a day's count joined it by nested loop, 108 million comparisons (145 s instead of 8 s at 110k dossiers).
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['period_key', 'dossier_unit_code'], 'unique': True}],
+) }}
 
 with periods as (
     select period_key from {{ ref('int_periods_evaluated') }}
