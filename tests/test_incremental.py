@@ -125,9 +125,16 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
     assert any(groups for _, groups in counted_again), counted_again
     _assert_same_marts(expected_before_merger, _marts(incremental))
 
-    # a unit merged in the reference data: the models that depend on it build over everything again
+    # a unit merged in the reference data: the models that depend on it build over everything again, into new
+    # tables swapped in (a new relation), not by deleting and inserting every row of the old one
+    table_oids = "select relname, oid from pg_class where relnamespace = 'intermediate'::regnamespace " \
+                 "and relname in ('int_dossiers_deduplicated', 'int_dossiers_classified')"
+    oids_before = dict(query(incremental, table_oids))
     incremental = dataclasses.replace(incremental, reference_dir=merged_reference)
     assert pipeline.build(incremental, progress=lambda _: None, quiet=True)
+    oids_after = dict(query(incremental, table_oids))
+    assert oids_after["int_dossiers_classified"] != oids_before["int_dossiers_classified"]
+    assert oids_after["int_dossiers_deduplicated"] == oids_before["int_dossiers_deduplicated"]
     batch_loads = dict(query(incremental, "select model, count(*) from intermediate.incremental_loads as l "
                                           "where batch = (select batch from intermediate.incremental_state as s "
                                           "where s.model = l.model) group by model"))

@@ -12,8 +12,9 @@
     A model builds over everything again — with the same SQL, so incremental equals full — when it has no
     state yet, or when what its figures depend on besides the loads has changed: this project's dbt code
     (hashed by `reformwh build`, reformwh/pipeline.py) and, unless it declares
-    meta={'reads_reference_data': false}, the reference data. `reformwh build --full-refresh` rebuilds
-    every table from scratch.
+    meta={'reads_reference_data': false}, the reference data. It is then rebuilt like `--full-refresh` does
+    (should_full_refresh below): a new table swapped in. `reformwh build --full-refresh` rebuilds every table
+    from scratch.
 -#}
 
 {% macro create_incremental_state() -%}
@@ -66,13 +67,25 @@
     {{ return(inputs_fingerprint(reference_data=config.get('meta', {}).get('reads_reference_data', true))) }}
 {%- endmacro %}
 
-{#- True when this model builds only over the loads it claims; false on a build over everything. Decided on the
-    state as the model found it (the pre-hook, which updates the state, runs after the model's SQL is rendered). -#}
-{% macro builds_incrementally() -%}
+{#- dbt's own macro, which its incremental materialization and is_incremental() ask, extended: an incremental
+    model whose state is missing or was built with other code or reference data is rebuilt as on
+    --full-refresh — into a new table swapped in — not by delete+insert of every row, which took twice a full
+    build's time (a unit merged: 538 s against 245 s at 10M version rows) and left every old row dead in the
+    table. Decided on the state as the model found it: the post-hook records the new fingerprint. -#}
+{% macro should_full_refresh() -%}
+    {%- set configured = config.get('full_refresh') -%}
+    {%- if configured is none -%}{%- set configured = flags.FULL_REFRESH -%}{%- endif -%}
     {#- unit tests have no relation of their own: they test the build over everything -#}
-    {%- if not execute or this is none or not is_incremental() -%}{{ return(false) }}{%- endif -%}
+    {%- if configured or not execute or this is none or model.config.materialized != 'incremental' -%}
+        {{ return(configured) }}
+    {%- endif -%}
     {%- set state = incremental_state(this.identifier) -%}
-    {{ return(state is not none and state.inputs_fingerprint == model_inputs_fingerprint()) }}
+    {{ return(state is none or state.inputs_fingerprint != model_inputs_fingerprint()) }}
+{%- endmacro %}
+
+{#- True when this model builds only over the loads it claims; false on a build over everything. -#}
+{% macro builds_incrementally() -%}
+    {{ return(execute and this is not none and is_incremental()) }}
 {%- endmacro %}
 
 {#- The loads upstream of a model: a source's loads in the audit, or the loads another model has processed. -#}
