@@ -222,10 +222,10 @@ def run(settings: Settings, out_dir: Path, scale: float = 1.0) -> int:
     _step("Where things are")
     where = f"embedded, data in {settings.home / 'warehouse'}" if settings.uses_embedded else "REFORMWH_DATABASE_URL"
     print(f"warehouse:      {where}")
-    print("marts:          schema marts (reform_quarter, reform_semester, reform_annual, reform_province, "
-          "*_restated, dossier_by_field, fct_dossier, fct_document, fct_task, fct_self_report, "
-          "fct_self_assessment, evidence_gaps, par_area_scores, dim_unit, dim_period); every table and column "
-          "is described (psql \\d+)")
+    # the marts as published, so that the list never lags behind the dbt project
+    marts = pipeline.summary_rows(settings, "select string_agg(c.relname, ', ' order by c.relname) from pg_class c "
+                                            "where c.relnamespace = 'marts'::regnamespace and c.relkind = 'r'")[0][0]
+    print(f"marts:          schema marts ({marts}); every table and column is described (psql \\d+)")
     print("raw/quarantine: schemas raw, quarantine (quarantine.rows_explained: each reason with its code and "
           "Vietnamese text), audit.file_loads (one row per file and entity: a self-report submission has one per "
           "sheet)")
