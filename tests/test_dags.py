@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from reformwh.settings import PROJECT_ROOT
-from tests.conftest import SAMPLES, _database_url, query
+from tests.conftest import SAMPLES, _database_url, fresh_database, query
 
 DAGS_DIR = PROJECT_ROOT / "dags"
 DAG_FILES = sorted(DAGS_DIR.glob("*.py"))
@@ -174,11 +174,8 @@ def webhook():
 def pipeline_env(airflow_db, server_url, tmp_path_factory):
     """A fresh warehouse database and landing folder, given to the DAGs' tasks through the environment; report
     days judged as of the data (the samples end in 2025), as `reformwh airflow` does."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
     home = tmp_path_factory.mktemp("reformwh_airflow_home")
-    env = {"REFORMWH_DATABASE_URL": _database_url(server_url, name), "REFORMWH_HOME": str(home),
+    env = {"REFORMWH_DATABASE_URL": fresh_database(server_url, home).database_url, "REFORMWH_HOME": str(home),
            "REFORMWH_LANDING_DIR": str(home / "landing"), "REFORMWH_REFERENCE_DIR": str(SAMPLES / "reference"),
            "REFORMWH_REPORT_STATUS_AS_OF": "data",
            "REFORMWH_TRANSFORM_DEBOUNCE_SECONDS": "0"}  # test_transform_debounce.py tests the wait

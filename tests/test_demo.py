@@ -4,14 +4,11 @@ and says so; the summary's counts agree with marts.evidence_gaps."""
 from __future__ import annotations
 
 import re
-import uuid
 
-import psycopg
 import pytest
 
 from reformwh import demo
-from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, Settings
-from tests.conftest import query
+from tests.conftest import fresh_database, query
 
 COUNTED = ("select (select count(*) from audit.file_loads), (select count(*) from audit.quality_runs), "
            "(select count(*) from reports.report_runs), (select count(*) from raw.one_stop_shop__dossiers)")
@@ -19,13 +16,8 @@ COUNTED = ("select (select count(*) from audit.file_loads), (select count(*) fro
 
 @pytest.fixture(scope="module")
 def runs(server_url, tmp_path_factory):
-    name = "demo_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
     tmp = tmp_path_factory.mktemp("demo")
-    settings = Settings(tmp / "home", server_url.rsplit("/", 1)[0] + "/" + name, DEFAULT_REFERENCE_DIR,
-                        DEFAULT_HEADER_ALIASES)
-    return settings, tmp / "out"
+    return fresh_database(server_url, tmp / "home"), tmp / "out"
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from reformwh import pipeline
-from tests.conftest import query
+from tests.conftest import fresh_database, query
 from tests.test_ingestion import HEADERS, row, write_csv
 
 S, TP, LD, NV = "000.00.16.H99", "000.00.16.H99", "000.00.07.H99", "000.00.09.H99"
@@ -71,17 +71,8 @@ OLD = [
 
 @pytest.fixture(scope="module")
 def built(server_url, tmp_path_factory):
-    import uuid
-
-    import psycopg
-
-    from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, Settings
-
-    name = "e2e_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
     tmp = tmp_path_factory.mktemp("e2e")
-    settings = Settings(tmp, server_url.rsplit("/", 1)[0] + "/" + name, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES)
+    settings = fresh_database(server_url, tmp)
     newer = write_csv(tmp / "ho_so_20250801T180000.csv", NEW)
     older = write_csv(tmp / "ho_so_20250410T120000.csv", OLD, delimiter=";")
     # hostile order: the newer snapshot first

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,7 @@ from reporting.config import load_config
 from reporting.content import short_name
 from reporting.data import latest_reportable_period
 from reporting.xlsx_annexes import TITLE_ROWS
-from tests.conftest import query
+from tests.conftest import fresh_database, query
 
 PERIOD = "2025-Q1"
 OFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -41,13 +40,9 @@ CONFIG = load_config(environ={"REFORMWH_REPORT_MIN_DOSSIERS": "10"})
 @pytest.fixture(scope="module")
 def built(server_url, tmp_path_factory):
     from reformwh.samples import write_samples
-    from reformwh.settings import DEFAULT_HEADER_ALIASES, DEFAULT_REFERENCE_DIR, Settings
 
-    name = "rep_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
     tmp = tmp_path_factory.mktemp("report")
-    settings = Settings(tmp, server_url.rsplit("/", 1)[0] + "/" + name, DEFAULT_REFERENCE_DIR, DEFAULT_HEADER_ALIASES)
+    settings = fresh_database(server_url, tmp)
     write_samples(tmp / "samples", scale=0.1)
     for source in ("one_stop_shop", "document_management", "self_reports"):
         pipeline.ingest(settings, source, [tmp / "samples" / source])
