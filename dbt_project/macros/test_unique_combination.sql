@@ -32,6 +32,8 @@
     holds where both sides are NULL (a unit without procedures) and fails where only one is; an inequality is
     not judged where a side is NULL. -#}
 {% test kpi_identities(model, equations) %}
+    {#- one row per broken identity with its row count: dbt reports the rows that break one, not the identities -#}
+    {{ config(fail_calc='sum(n_rows)') }}
     {%- for equation in equations %}
         {%- if '<=' in equation %}
             {%- set sides = equation.split('<=') %}
