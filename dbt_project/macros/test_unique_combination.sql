@@ -33,7 +33,7 @@
     not judged where a side is NULL. -#}
 {% test kpi_identities(model, equations) %}
     {#- one row per broken identity with its row count: dbt reports the rows that break one, not the identities -#}
-    {{ config(fail_calc='sum(n_rows)') }}
+    {{ config(fail_calc='coalesce(sum(n_rows), 0)') }}
     {%- for equation in equations %}
         {%- if '<=' in equation %}
             {%- set sides = equation.split('<=') %}
