@@ -159,6 +159,18 @@ alter table audit.mart_publications add column if not exists dossiers_batch bigi
 alter table audit.quality_runs add column if not exists warnings integer not null default 0;
 alter table audit.quality_results add column if not exists severity text not null default 'critical';
 create index if not exists quality_results_warned on audit.quality_results (run_id) where severity <> 'critical';
+-- the data steward's alerts on late sources (reformwh/orchestration.py check_freshness): one per lateness, with a
+-- daily reminder, not one per DAG run
+create table if not exists audit.freshness_alerts (
+    source text not null,
+    table_name text not null,
+    status text not null,
+    counted_from timestamptz,
+    alerted_at timestamptz not null default now(),
+    dag_id text,
+    run_id text
+);
+create index if not exists freshness_alerts_latest on audit.freshness_alerts (source, table_name, alerted_at);
 """
 
 

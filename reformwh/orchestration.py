@@ -79,6 +79,8 @@ _POST_ATTEMPTS = 3
 TRANSFORM_DEBOUNCE_ENV = "REFORMWH_TRANSFORM_DEBOUNCE_SECONDS"
 TRANSFORM_DEBOUNCE_SECONDS = 60.0
 TRANSFORM_DEBOUNCE_LIMIT = timedelta(minutes=15)
+# a source still late in the same way (same status, same newest data) is announced again after this long
+FRESHNESS_REMINDER = timedelta(hours=24)
 
 
 def post_alert(payload: dict, url_variable: str = ALERT_WEBHOOK_ENV, fallback_variable: str | None = None) -> bool:
@@ -166,11 +168,13 @@ def check_freshness(settings: Settings, source: str, dag_id: str | None = None,
     """The ingestion DAGs' freshness task: `reformwh freshness <source>` (pipeline.freshness: dbt source freshness,
     thresholds in dbt_project/macros/freshness.sql); a table in warn or error sends the data steward's alert
     `reformwh_source_stale` (REFORMWH_STEWARD_WEBHOOK_URL, else the on-call webhook): the export is late and
-    the sender is who can fix it. Returns the tables; the DAG fails the task on an error (on-call)."""
+    the sender is who can fix it. The ingestion DAGs run hourly: a table is announced when it becomes late, when
+    its status or newest data changes, and once a day while it stays late (FRESHNESS_REMINDER; recorded in
+    audit.freshness_alerts). Returns the tables; the DAG fails the task on an error (on-call)."""
     from reformwh import pipeline
 
     tables = pipeline.freshness(settings, [source], progress=log.info)
-    stale = [t for t in tables if t["status"] != "pass"]
+    stale = _freshness_alerts_due(settings, source, [t for t in tables if t["status"] != "pass"], dag_id, run_id)
     if stale:
         # the age is working time for a daily export, time since the passed deadline for the self-reports
         text = (f"reformwh: {source} is late: "
@@ -180,6 +184,32 @@ def check_freshness(settings: Settings, source: str, dag_id: str | None = None,
         post_alert({"event": "reformwh_source_stale", "text": text, "source": source, "dag_id": dag_id,
                     "run_id": run_id, "tables": stale}, STEWARD_WEBHOOK_ENV, fallback_variable=ALERT_WEBHOOK_ENV)
     return tables
+
+
+def _freshness_alerts_due(settings: Settings, source: str, stale: list[dict], dag_id: str | None,
+                          run_id: str | None) -> list[dict]:
+    """The stale tables not announced in the same state (status, newest data) within FRESHNESS_REMINDER; they
+    are recorded as announced."""
+    from reformwh.warehouse import connect
+
+    due = []
+    with connect(settings) as conn, conn.transaction():
+        for table in stale:
+            announced = conn.execute(
+                "select 1 from audit.freshness_alerts where source = %s and table_name = %s and status = %s "
+                "and counted_from is not distinct from %s::timestamptz and alerted_at > now() - %s "
+                "and alerted_at = (select max(alerted_at) from audit.freshness_alerts "
+                "where source = %s and table_name = %s)",
+                [source, table["table"], table["status"], table["counted_from"], FRESHNESS_REMINDER,
+                 source, table["table"]]).fetchone()
+            if announced:
+                log.info("%s: announced already (a reminder after %s)", staleness(table), FRESHNESS_REMINDER)
+                continue
+            conn.execute("insert into audit.freshness_alerts (source, table_name, status, counted_from, dag_id, "
+                         "run_id) values (%s, %s, %s, %s, %s, %s)",
+                         [source, table["table"], table["status"], table["counted_from"], dag_id, run_id])
+            due.append(table)
+    return due
 
 
 def notify_quality_warnings(warnings: list[str], dag_id: str | None = None, run_id: str | None = None) -> bool:

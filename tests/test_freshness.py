@@ -118,3 +118,28 @@ def test_a_report_sent_for_the_period_ends_the_lateness(with_a_self_report):
     finally:
         execute(with_a_self_report, "update raw.self_reports__submissions set period_key = '2025-Y', "
                                     "sent_at_parsed = %s", [sent_at])
+
+
+def test_a_late_source_is_announced_once_then_daily(sample_built, monkeypatch):
+    """The ingestion DAGs judge freshness every hour: the steward hears of a late export when it becomes late,
+    when it gets worse, and once a day while it stays so (audit.freshness_alerts), not on every run."""
+    from reformwh import orchestration
+
+    posted: list[dict] = []
+    monkeypatch.setattr(orchestration, "post_alert", lambda payload, *args, **kwargs: posted.append(payload))
+    execute(sample_built, "delete from audit.freshness_alerts")
+
+    def hourly_run(as_of: str) -> list[str]:
+        monkeypatch.setenv("REFORMWH_REPORT_STATUS_AS_OF", as_of)
+        posted.clear()
+        orchestration.check_freshness(sample_built, "one_stop_shop", "ingest_one_stop_shop", "run")
+        return [t["status"] for alert in posted for t in alert["tables"]]
+
+    assert hourly_run("2025-06-19") == ["warn"]
+    assert hourly_run("2025-06-19") == []  # the next run: the same lateness, announced already
+    assert hourly_run("2025-06-21") == ["error"]  # worse
+    assert hourly_run("2025-06-21") == []
+    execute(sample_built, "update audit.freshness_alerts set alerted_at = alerted_at - interval '25 hours'")
+    assert hourly_run("2025-06-21") == ["error"]  # a day later, still late: the reminder
+    assert query(sample_built, "select status, count(*) from audit.freshness_alerts group by 1 order by 1") == [
+        ("error", 2), ("warn", 1)]
