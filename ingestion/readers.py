@@ -77,16 +77,13 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def strip_format_characters(text: str) -> str:
-    """Without Unicode format characters (category Cf: U+FEFF, zero-width spaces, bidi marks), which are
-    invisible and would make a second, different name or key."""
-    if text.isascii():
-        return text
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
-
-
 def normalise_header(text: object) -> str:
-    return strip_format_characters(unicodedata.normalize("NFC", str(text))).strip().casefold()
+    """NFC, stripped, case-folded and without Unicode format characters (category Cf: U+FEFF, zero-width spaces,
+    bidi marks), which are invisible and would make a second, different name."""
+    text = unicodedata.normalize("NFC", str(text))
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return text.strip().casefold()
 
 
 def load_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
@@ -527,7 +524,9 @@ def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
 
 
 # -- workbooks ------------------------------------------------------------------------------------------
-def _cell_text(value, is_date: bool) -> str:
+def _cell_text(value, is_date: bool = False) -> str:
+    """A workbook cell's or JSON value's text (a JSON list or object as JSON); a date cell as the parsers
+    read it, and a number in a date column as the date it stands for in Excel."""
     if value is None:
         return ""
     if isinstance(value, date):  # and datetime
@@ -540,6 +539,8 @@ def _cell_text(value, is_date: bool) -> str:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
     return _nfc(str(value))
 
 
@@ -648,18 +649,6 @@ NESTED_TOTALS = {
 }
 
 
-def _json_scalar(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return _nfc(str(value)).strip()
-
-
 def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dict | None]:
     values = [""] * width
     extra = {}
@@ -674,9 +663,9 @@ def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dic
             try:
                 text = NESTED_TOTALS[key](value)
             except (ValueError, TypeError, AttributeError):
-                text = _json_scalar(value)  # fails validation, so the row is quarantined with the list
+                text = _cell_text(value).strip()  # fails validation, so the row is quarantined with the list
         else:
-            text = _json_scalar(value)
+            text = _cell_text(value).strip()
         if index is None:
             if key not in NESTED_TOTALS:
                 extra[key] = value
@@ -685,18 +674,10 @@ def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dic
     return values, extra or None
 
 
-def _json_int(text: str):
-    # Python refuses to convert more than 4,300 digits, and no column holds 19: such a number stays text,
-    # which fails its column's check, so the row is quarantined instead of the file refused.
-    return int(text) if len(text) <= 18 else text
-
-
-def _json_float(text: str):
-    value = float(text)
-    return value if math.isfinite(value) else text  # 1e400: text, quarantined like any number out of range
-
-
-JSON_DECODER = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float)
+# Python refuses to convert more than 4,300 digits, and no column holds 19; 1e400 is no finite number: such a
+# number stays text, which fails its column's check, so the row is quarantined instead of the file refused.
+JSON_DECODER = json.JSONDecoder(parse_int=lambda text: int(text) if len(text) <= 18 else text,
+                                parse_float=lambda text: value if math.isfinite(value := float(text)) else text)
 JSON_CHUNK = 1 << 20
 MAX_RECORD_CHARS = 16 << 20  # one record of a JSON array, or one JSON Lines line
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
