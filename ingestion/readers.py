@@ -377,23 +377,43 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
     layout.extra_columns = [name for _, name in extras]
     positional = [f"c{i}" for i in range(len(headers))]
     unreadable: list[tuple[int, str, str]] = []  # rows of the wrong width, in file order, as Arrow reports them
-    state = {"rows": 0}
+    first_place = header_index + 2  # of the next block, while records and lines go together
 
     def invalid_row(row) -> str:
         cells = len(next(csv.reader([row.text], delimiter=delimiter), []))
-        place = row.number or (header_index + 2 + state["rows"] + len(unreadable))
+        place = row.number or (first_place + len(unreadable))
         if not row.text.strip(delimiter + " \r\n"):
             layout.rows_skipped += 1
         else:
             unreadable.append((place, row.text, f"the row has {cells} cells, the header {len(headers)}"))
         return "skip"
 
-    lines: _LineNumbers | None = None  # once records and lines part ways
+    # Arrow counts records, not lines, and does not say where a row it skipped was: once records and lines part
+    # ways, Python's csv module, reading alongside, gives each record its first line (_record_lines).
+    lines: Iterator | None = None
+    broken = False  # the two parsers disagreed: lines are counted on from there, as records
     handed = 0  # unreadable rows handed on so far
+
+    def take(n: int) -> tuple[np.ndarray, list[int]]:
+        """The first lines of the next n records of the header's width, and of the rows of another width passed
+        on the way, in file order like Arrow's."""
+        nonlocal broken
+        places, bad, i = np.zeros(n, dtype=np.int64), [], 0
+        while i < n:
+            start, fits = next(lines)
+            if fits is None:  # the csv module stopped before Arrow did
+                places[i:] = np.arange(start, start + n - i)
+                broken = True
+                break
+            if fits:
+                places[i] = start
+                i += 1
+            else:
+                bad.append(start)
+        return places, bad
 
     import pyarrow.csv as pcsv
 
-    first_place = header_index + 2
     try:
         reader = pcsv.open_csv(
             # Arrow takes a path as UTF-8; a name that is not (Linux allows any bytes) is opened by Python.
@@ -415,24 +435,22 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
         for record_batch in reader:
             n = record_batch.num_rows
             if lines is None and (len(unreadable) > handed or _spans_lines(record_batch)):
-                # Arrow counts records, not lines, and does not say where a row it skipped was: from here on
-                # Python's csv module, reading alongside, gives each record its first line.
-                lines = _LineNumbers(path, encoding, delimiter, header_index, len(headers), state["rows"])
-            if lines is None or lines.broken:
+                lines = _record_lines(path, encoding, delimiter, header_index + 1, len(headers))
+                take(first_place - header_index - 2)  # the records handed on already
+            if lines is None or broken:
                 places, bad_lines = np.arange(first_place, first_place + n, dtype=np.int64), []
             else:
-                places, bad_lines = lines.take(n)
+                places, bad_lines = take(n)
             bad = [(line, *unreadable[handed + i][1:]) for i, line in enumerate(bad_lines)
                    if handed + i < len(unreadable)]
             handed += len(bad)
             yield _batch_from_table(record_batch, columns, extras, header_map, layout, places, bad)
             first_place += n
-            state["rows"] += n
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if isinstance(exc, UnicodeDecodeError) or "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             reject_undecodable(path, layout)
         raise FileRejected(f"{shown(path)}: near line {first_place}: {_arrow_problem(exc)}") from None
-    rest = lines.rest() if lines is not None and not lines.broken else []
+    rest = [start for start, fits in lines if fits is False] if lines is not None and not broken else []
     bad = [(rest[i] if i < len(rest) else place, text, reason)
            for i, (place, text, reason) in enumerate(unreadable[handed:])]
     if bad:
@@ -449,57 +467,24 @@ def _spans_lines(table) -> bool:
     return False
 
 
-class _LineNumbers:
-    """The first line of each record of a delimited file, from Python's csv module reading the same file:
-    `take(n)` gives the lines of the next n records of the header's width and of the rows of another width
-    passed on the way, in file order like Arrow's. Only files where records and lines part ways use it."""
-
-    def __init__(self, path: Path, encoding: str, delimiter: str, header_index: int, width: int, done: int):
-        self.handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed at the end or on error
-        self.reader = csv.reader(self.handle, delimiter=delimiter)
-        self.width, self.line, self.broken = width, 0, False
+def _record_lines(path: Path, encoding: str, delimiter: str, skip: int, width: int
+                  ) -> Iterator[tuple[int, bool | None]]:
+    """(first line, whether of the header's width) of each record of a delimited file after the first `skip`,
+    read by Python's csv module; a record of another width that holds nothing is left out (Arrow skips it too),
+    and an empty line is a record of the width (Arrow reads it as a row of empty values). Ends with
+    (the next line, None) where the file or the csv module ends."""
+    line = 0
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
-            for _ in range(header_index + 1):
-                self._next()
-            self.take(done)
-        except (csv.Error, UnicodeError, StopIteration):
-            self._give_up()
-
-    def _next(self) -> tuple[int, list[str]]:
-        record = next(self.reader)
-        start, self.line = self.line + 1, self.reader.line_num
-        return start, record
-
-    def _give_up(self) -> None:
-        self.broken = True
-        self.handle.close()
-
-    def take(self, n: int) -> tuple[np.ndarray, list[int]]:
-        places, bad = np.zeros(n, dtype=np.int64), []
-        i = 0
-        try:
-            while i < n:
-                start, record = self._next()
-                if len(record) == self.width or not record:  # Arrow reads an empty line as a row of empty values
-                    places[i] = start
-                    i += 1
-                elif any(cell.strip() for cell in record):
-                    bad.append(start)
-        except (csv.Error, UnicodeError, StopIteration):  # the two parsers disagree: count on from here
-            places[i:] = np.arange(self.line + 1, self.line + 1 + n - i)
-            self._give_up()
-        return places, bad
-
-    def rest(self) -> list[int]:
-        bad = []
-        try:
-            while True:
-                start, record = self._next()
-                if len(record) != self.width and any(cell.strip() for cell in record):
-                    bad.append(start)  # (a valid row here would be one Arrow did not see: not counted)
-        except (csv.Error, UnicodeError, StopIteration):
-            self.handle.close()
-        return bad
+            for number, record in enumerate(reader):
+                start, line = line + 1, reader.line_num
+                fits = len(record) == width or not record
+                if number >= skip and (fits or any(cell.strip() for cell in record)):
+                    yield start, fits
+        except (csv.Error, UnicodeError):
+            pass
+    yield line + 1, None
 
 
 def _arrow_problem(exc: Exception) -> str:
