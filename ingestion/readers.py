@@ -329,19 +329,14 @@ def _batch_from_table(table, columns, extras, header_map, layout, places, unread
         if _skippable(cells):
             keep[i] = False
             layout.rows_skipped += 1
+    if not keep.all():
+        mask = pa.array(keep)
+        aligned, places, table = [a.filter(mask) for a in aligned], places[keep], table.filter(mask)
     extra = None
     if extras:
         extra_columns = [(label, table.column(p).to_pylist()) for p, label in extras]
-        extra = [
-            {label: values[i] for label, values in extra_columns if values[i] not in (None, "")} or None
-            for i in range(n)
-        ]
-    if not keep.all():
-        mask = pa.array(keep)
-        aligned = [a.filter(mask) for a in aligned]
-        places = places[keep]
-        if extra is not None:
-            extra = [e for e, k in zip(extra, keep, strict=True) if k]
+        extra = [{label: values[i] for label, values in extra_columns if values[i] not in (None, "")} or None
+                 for i in range(table.num_rows)]
     return Batch(places, aligned, extra, unreadable)
 
 
@@ -723,13 +718,11 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             raise FileRejected(f"{name}: the top level is {_json_value_kind(first)}, not an array of records; "
                                "export the records as a JSON array [{…}, …] or as JSON Lines")
         pos += 1
-        expect_record = None  # None: first record or ']'; True: a record after ','
-        while True:
-            char = skip_space()
-            if char == "]" and expect_record is None:
-                pos += 1
-                break
-            if char == "":
+        char = skip_space()
+        if char == "]":  # an empty array
+            pos += 1
+        while char != "]":  # at a record: the first one, or one after ','
+            if skip_space() == "":
                 raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
             number += 1
             while True:
@@ -754,14 +747,11 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             pos = end
             char = skip_space()
             pos += 1
-            if char == "]":
-                break
             if char == "":
                 raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
-            if char != ",":
+            if char not in ",]":
                 raise FileRejected(f"{name}: after record {number}: expected ',' or ']' between records, "
                                    f"found {_json_value_kind(char)}")
-            expect_record = True
         if skip_space():
             raise FileRejected(f"{name}: after the array's closing ']': more text; one JSON array per file")
 
