@@ -237,20 +237,16 @@ def _whitespace_edges() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     (a one-byte space pairs with any byte): 0xE1 begins Ủ as well as U+1680, 0xA0 ends à as well as U+00A0."""
     chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
     trimmed = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
-    # Format characters (Cf) are trimmed too: a U+FEFF where two exports were joined, a zero-width space.
-    trimmed = ["" if c in FORMAT_CHARACTERS else rest for c, rest in zip(chars, trimmed, strict=True)]
-    chars += [c for c in FORMAT_CHARACTERS if ord(c) >= 0x3001]
-    trimmed += [""] * (len(chars) - len(trimmed))
+    spaces = [c for c, rest in zip(chars, trimmed, strict=True) if not rest]
     first, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
     first_two, last_two = np.zeros((256, 256), dtype=bool), np.zeros((256, 256), dtype=bool)
-    for char, rest in zip(chars, trimmed, strict=True):
-        if rest == "":
-            code = char.encode()
-            first[code[0]] = last[code[-1]] = True
-            if len(code) == 1:
-                first_two[code[0], :] = last_two[:, code[0]] = True
-            else:
-                first_two[code[0], code[1]] = last_two[code[-2], code[-1]] = True
+    # Format characters (Cf) are trimmed too: a U+FEFF where two exports were joined, a zero-width space.
+    for code in (char.encode() for char in [*spaces, *FORMAT_CHARACTERS]):
+        first[code[0]] = last[code[-1]] = True
+        if len(code) == 1:
+            first_two[code[0], :] = last_two[:, code[0]] = True
+        else:
+            first_two[code[0], code[1]] = last_two[code[-2], code[-1]] = True
     return first, last, first_two, last_two
 
 
