@@ -339,28 +339,22 @@ def _batch_from_table(table, columns, extras, header_map, layout, places, unread
 def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterator[Batch]:
     encoding = _detect_encoding(path)
     layout.encoding = encoding
-    head: list[str] = []
-    for line in _text_lines(path, encoding):
-        head.append(line)
-        if len(head) >= HEADER_SEARCH_ROWS:
-            break
+    head = list(itertools.islice(_text_lines(path, encoding), HEADER_SEARCH_ROWS))
     if head and "\r" in head[0].rstrip("\r\n"):
         raise FileRejected(f"{shown(path)}: line 1: lines end with a carriage return alone (CR, as classic Mac OS "
                            "wrote them); save the export again with Windows (CRLF) or Unix (LF) line ends")
-    candidates = []
     try:
-        for delimiter in (",", ";", "\t"):
-            rows = list(csv.reader(head, delimiter=delimiter))
-            found = _find_header(rows, header_map)
-            if found is not None:
-                candidates.append((found, -len(rows[found]), delimiter, rows))
-        if not candidates:
-            rows = max((list(csv.reader(head, delimiter=d)) for d in (",", ";", "\t")),
-                       key=lambda r: max(map(len, r), default=0))
-            raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
+        readings = {delimiter: list(csv.reader(head, delimiter=delimiter)) for delimiter in (",", ";", "\t")}
     except csv.Error as exc:  # e.g. a field over the size limit; its text quotes no value
         raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {first_line(exc)}") from None
-    header_index, _, delimiter, rows = min(candidates)
+    # The first header row any delimiter finds; on the same row, the delimiter that splits it into most cells.
+    found = [(index, -len(rows[index]), delimiter) for delimiter, rows in readings.items()
+             if (index := _find_header(rows, header_map)) is not None]
+    if not found:
+        rows = max(readings.values(), key=lambda r: max(map(len, r), default=0))
+        raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
+    header_index, _, delimiter = min(found)
+    rows = readings[delimiter]
     layout.delimiter = delimiter
     layout.header_line = header_index + 1
     headers = rows[header_index]
