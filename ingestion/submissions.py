@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.readers import FileRejected, _nfc, normalise_header, shown
+from ingestion.readers import FileRejected, _cell_text, _nfc, normalise_header, shown
 
 SUBMISSION_NAME = re.compile(r"^(?P<unit>[^_\s]+)_(?P<period>\d{4}-(?:Q[1-4]|H[12]|Y))(?:[ _\-(].*)?$")
 OTHER_ARCHIVES = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab"}
@@ -275,8 +275,6 @@ INFO_LABELS = {"Mã đơn vị": "unit_code", "Kỳ báo cáo": "period_key", "N
 
 def read_info_sheet(workbook, label: str) -> dict[str, tuple[str, int]]:
     """The label/value pairs of the sheet 'Thông tin': field -> (text, row)."""
-    from ingestion.readers import _cell_text
-
     sheet = find_sheet(workbook, INFO_SHEET, label)
     sheet.reset_dimensions()  # a stale <dimension> would hide rows (see readers._sheet_rows)
     wanted = {normalise_header(k): v for k, v in INFO_LABELS.items()}

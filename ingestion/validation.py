@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion import binary_copy
 from ingestion.columns import parse_each_distinct, string_buffers
 from ingestion.contracts import (
     DOCUMENTS,
@@ -37,8 +38,7 @@ from ingestion.dates import parse_column as parse_dates
 from ingestion.parsing import PARSERS
 from ingestion.reference import Catalog, UnitRegistry
 
-ARROW_TYPE = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64(), "boolean": pa.bool_(),
-              "text": pa.string(), "numeric": pa.string()}
+ARROW_TYPE = {**binary_copy.ARROW_TYPE, "numeric": pa.string()}  # of parsed values: decimals stay exact text
 EVENT_FIELDS = ("received_at", "finished_at", "returned_at", "refused_at")
 
 
