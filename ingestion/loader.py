@@ -218,15 +218,15 @@ class Loader:
         result.seconds = time.monotonic() - started
         return result
 
-    def _lock_content(self, contract: Contract, sha: str) -> int | None:
-        """Take the transaction's lock on a content hash; the load of `contract` that holds it, if any."""
+    def _lock_content(self, contract: Contract, sha: str, rejected_for: str | None = None) -> int | None:
+        """Take the transaction's lock on a content hash; the load of `contract` that loaded that content or,
+        given a message, the first that rejected it with that message, if any."""
         self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-        row = self.conn.execute(
-            "select load_id from audit.file_loads where source = %s and entity = %s "
-            "and file_sha256 = %s and status = 'loaded'",
-            [self.source, contract.entity, sha],
-        ).fetchone()
-        return row[0] if row else None
+        status = "loaded" if rejected_for is None else "rejected"  # a literal: the partial unique index applies
+        return self.conn.execute(
+            "select min(load_id) from audit.file_loads where source = %s and entity = %s and file_sha256 = %s "
+            f"and status = '{status}' and (%s::text is null or message = %s)",
+            [self.source, contract.entity, sha, rejected_for, rejected_for]).fetchone()[0]
 
     def _next_load_id(self) -> int:
         return self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
@@ -398,15 +398,9 @@ class Loader:
         if sha is None and path.is_file():  # hashed, so that the same bad file is known when it comes again
             sha = file_sha256(path)[0]
         with self.conn.transaction():
-            if sha is not None:
-                # the same content refused for the same reason: one audit row says it (a repeat run adds none)
-                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-                earlier = self.conn.execute(
-                    "select min(load_id) from audit.file_loads where source = %s and entity = %s "
-                    "and file_sha256 = %s and status = 'rejected' and message = %s",
-                    [self.source, contract.entity, sha, message]).fetchone()[0]
-                if earlier is not None:
-                    return LoadResult(path, "rejected", load_id=earlier, message=message, again=True)
+            # the same content refused for the same reason: one audit row says it (a repeat run adds none)
+            if sha is not None and (earlier := self._lock_content(contract, sha, rejected_for=message)) is not None:
+                return LoadResult(path, "rejected", load_id=earlier, message=message, again=True)
             result = LoadResult(path, "rejected", load_id=self._next_load_id(), message=message)
             extracted_at, origin = extraction_time(path)
             self._audit(contract, result, path, sha, size, layout, extracted_at, origin, started_at)
