@@ -77,14 +77,10 @@ def _scales(column: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.fill_null_backward(pc.fill_null_forward(scale)), 0).to_numpy(zero_copy_only=False)
 
 
-def _batch(arrays: list[pa.Array]) -> pa.RecordBatch:
-    return pa.record_batch(arrays, names=[f"c{i}" for i in range(len(arrays))])
-
-
 def _tuples(arrays: list[pa.Array], sql_types: list[str]) -> bytes:
     """The tuples of these columns, by pgpq; jsonb declared as such (pgpq would send strings as text). pgpq
     keeps small outputs until it finishes a stream: finish() gives them, less the trailer."""
-    batch = _batch(arrays)
+    batch = pa.record_batch(arrays, names=[f"c{i}" for i in range(len(arrays))])
     builders = {field.name: encoders.StringEncoderBuilder.new_with_output(field, schema.Jsonb()) if sql_type == "jsonb"
                 else pgpq.ArrowToPostgresBinaryEncoder.infer_encoder(field)
                 for field, sql_type in zip(batch.schema, sql_types, strict=True)}

@@ -25,17 +25,14 @@ def parse_each_distinct(column: pa.Array, parse: Callable[[str], object], arrow_
     encoded = pc.dictionary_encode(column)
     values, errors = [], []
     for text in encoded.dictionary.to_pylist():
-        if text == "":
-            values.append(None)
-            errors.append(None)
-            continue
-        try:
-            values.append(parse(text))
-            errors.append(None)
-        except ValueError as exc:
-            values.append(None)
-            errors.append(str(exc))
+        value = error = None
+        if text:
+            try:
+                value = parse(text)
+            except ValueError as exc:
+                error = str(exc)
+        values.append(value)
+        errors.append(error)
     indices = encoded.indices
-    if not any(errors):
-        return pa.array(values, arrow_type).take(indices), pa.nulls(len(column), pa.string())
-    return pa.array(values, arrow_type).take(indices), pa.array(errors, pa.string()).take(indices)
+    return pa.array(values, arrow_type).take(indices), (
+        pa.array(errors, pa.string()).take(indices) if any(errors) else pa.nulls(len(column), pa.string()))

@@ -99,22 +99,18 @@ def has_time(column: pa.Array) -> pa.Array:
 # would read them, and a look-alike must not load as a date.
 _DAY_FIRST = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?", re.ASCII)
-_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})", re.ASCII)
-_PORTAL_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
+_PORTAL = re.compile(r"(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?", re.ASCII)
 
 
 @lru_cache(maxsize=1 << 18)
 def parse_timestamp(text: str) -> tuple[str, bool]:
     """Returns (ISO 'YYYY-MM-DD HH:MM:SS' for a time given, 'YYYY-MM-DD' for a date alone, has_time)."""
-    m = _DAY_FIRST.fullmatch(text)
-    if m:
+    if m := _DAY_FIRST.fullmatch(text):
         day, month, year, hour, minute, second = m.groups()
+    elif m := _ISO.fullmatch(text) or _PORTAL.fullmatch(text):
+        year, month, day, hour, minute, second = m.groups()
     else:
-        m = _ISO.fullmatch(text) or _PORTAL.fullmatch(text) or _PORTAL_DATE.fullmatch(text)
-        if not m:
-            raise ValueError("is not a date in an accepted form (dd/mm/yyyy [HH:MM[:SS]], ISO, yyyyMMddHHmmss)")
-        groups = m.groups() + (None,) * (6 - len(m.groups()))
-        year, month, day, hour, minute, second = groups
+        raise ValueError("is not a date in an accepted form (dd/mm/yyyy [HH:MM[:SS]], ISO, yyyyMMddHHmmss)")
     try:
         if hour is None:
             return date(int(year), int(month), int(day)).isoformat(), False

@@ -34,7 +34,9 @@ class ExportLoader(Loader):
         except FileRejected as exc:
             return self._reject(self.contracts[0], path, file_sha256(path)[0], size, layout, started_at, str(exc))
         sha: str | Future
-        if self._loaded_with_size(contract, size):  # this content may be loaded already: know before loading it
+        if self.conn.execute(  # this content may be loaded already (a loaded file of its size): know before loading
+            "select exists (select from audit.file_loads where source = %s and entity = %s and file_bytes = %s "
+            "and status = 'loaded')", [self.source, contract.entity, size]).fetchone()[0]:
             sha = file_sha256(path)[0]
         else:  # it cannot be: hash the file while it loads, instead of reading it twice in a row
             sha = HASHER.submit(lambda: file_sha256(path)[0])
@@ -62,12 +64,6 @@ class ExportLoader(Loader):
         raise FileRejected(f"{shown(path)}: cannot tell which export this is (name it {names}); "
                            + "; ".join(problems))
 
-    def _loaded_with_size(self, contract: Contract, size: int) -> bool:
-        return self.conn.execute(
-            "select exists (select from audit.file_loads where source = %s and entity = %s and file_bytes = %s "
-            "and status = 'loaded')", [self.source, contract.entity, size],
-        ).fetchone()[0]
-
     def _load_file(self, contract: Contract, path: Path, sha: str | Future, size: int,
                    started_at: datetime) -> LoadResult:
         """The file's rows into `contract`'s raw table, and its audit row (inside the file's transaction)."""
@@ -91,5 +87,5 @@ class ExportLoader(Loader):
             sha = sha.result()
             if loaded := self._lock_content(contract, sha):
                 raise LoadedMeanwhile(loaded)
-        self._audit(contract, result, path, sha, size, layout, extracted_at, origin, started_at, "loaded")
+        self._audit(contract, result, path, sha, size, layout, extracted_at, origin, started_at)
         return result

@@ -218,15 +218,15 @@ class Loader:
         result.seconds = time.monotonic() - started
         return result
 
-    def _lock_content(self, contract: Contract, sha: str) -> int | None:
-        """Take the transaction's lock on a content hash; the load of `contract` that holds it, if any."""
+    def _lock_content(self, contract: Contract, sha: str, rejected_for: str | None = None) -> int | None:
+        """Take the transaction's lock on a content hash; the load of `contract` that loaded that content or,
+        given a message, the first that rejected it with that message, if any."""
         self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-        row = self.conn.execute(
-            "select load_id from audit.file_loads where source = %s and entity = %s "
-            "and file_sha256 = %s and status = 'loaded'",
-            [self.source, contract.entity, sha],
-        ).fetchone()
-        return row[0] if row else None
+        status = "loaded" if rejected_for is None else "rejected"  # a literal: the partial unique index applies
+        return self.conn.execute(
+            "select min(load_id) from audit.file_loads where source = %s and entity = %s and file_sha256 = %s "
+            f"and status = '{status}' and (%s::text is null or message = %s)",
+            [self.source, contract.entity, sha, rejected_for, rejected_for]).fetchone()[0]
 
     def _next_load_id(self) -> int:
         return self.conn.execute("select nextval('audit.load_id_seq')").fetchone()[0]
@@ -237,7 +237,7 @@ class Loader:
         """Validate and COPY batches of `contract`'s entity under result.load_id; quarantine the bad rows and
         the rows whose key repeats with different content; fill the result's counts."""
         load_id = result.load_id
-        validator = BatchValidator(contract, self._context(extracted_at))
+        validator = BatchValidator(contract, Context(self.units, extracted_at, self.pii_hash_key, self.catalog))
         keys = KeyRepeats(contract.key_indexes)
         read = loaded = quarantined = 0
 
@@ -253,20 +253,27 @@ class Loader:
                     checked = validator.check(batch.columns)
                     keys.add(batch.columns, ~checked.bad)
                     for i, reasons in checked.reasons.items():
-                        extra = batch.extra[i] if batch.extra else None
-                        record = _record(contract, [c[i].as_py() for c in batch.columns], extra)
+                        # the record as received: contract field -> text, plus the file's other columns
+                        values = [c[i].as_py() for c in batch.columns]
+                        record = {f.name: v for f, v in zip(contract.fields, values, strict=True) if v != ""}
+                        if batch.extra and batch.extra[i]:
+                            record["extra_columns"] = batch.extra[i]
                         spool.write(json.dumps([int(batch.places[i]), record, reasons], ensure_ascii=False) + "\n")
                     quarantined += len(checked.reasons)
                     loaded += self._write_raw(copy, contract, batch, checked, load_id, source_file, extracted_at)
             spool.seek(0)
-            self._copy_quarantine(contract, spool, load_id, source_file, extracted_at)
+            with self.conn.cursor().copy(
+                "copy quarantine.rows (load_id, source, entity, source_file, source_line, extracted_at, record, "
+                "reasons, validated_against) from stdin"
+            ) as copy:
+                for line in spool:
+                    place, record, reasons = json.loads(line)
+                    copy.write_row([load_id, self.source, contract.entity, source_file, place, extracted_at,
+                                    Jsonb(record), reasons, self.validated_against])
         moved = self._quarantine_conflicting_duplicates(contract, load_id) if keys.may_repeat() else 0
         result.rows_read = read
         result.rows_loaded = loaded - moved
         result.rows_quarantined = quarantined + moved
-
-    def _context(self, extracted_at: str) -> Context:
-        return Context(self.units, extracted_at, self.pii_hash_key, self.catalog)
 
     @contextmanager
     def _raw_copy(self, contract: Contract):
@@ -286,18 +293,9 @@ class Loader:
         if checked.bad.any():
             good = pa.array(~checked.bad)
             columns = [c.filter(good) if isinstance(c, pa.Array) else c for c in columns]
-        copy.write(memoryview(binary_copy.encode_rows(columns, _raw_types(contract))))
+        types = [binary_copy.sql_type_name(t) for name, t in raw_columns(contract) if name != "loaded_at"]
+        copy.write(memoryview(binary_copy.encode_rows(columns, types)))
         return int((~checked.bad).sum())
-
-    def _copy_quarantine(self, contract: Contract, spool, load_id: int, source_file: str, extracted_at: str) -> None:
-        with self.conn.cursor().copy(
-            "copy quarantine.rows (load_id, source, entity, source_file, source_line, extracted_at, record, reasons, "
-            "validated_against) from stdin"
-        ) as copy:
-            for line in spool:
-                place, record, reasons = json.loads(line)
-                copy.write_row([load_id, self.source, contract.entity, source_file, place, extracted_at,
-                                Jsonb(record), reasons, self.validated_against])
 
     def _quarantine_conflicting_duplicates(self, contract: Contract, load_id: int) -> int:
         """Rows whose key repeats within the file with different content: all of them go to quarantine.
@@ -359,7 +357,8 @@ class Loader:
                 extra = [record.get("extra_columns") for _, _, record in quarantined]
                 batch = Batch(np.array([line for _, line, _ in quarantined], dtype=np.int64), columns,
                               extra if any(extra) else None)
-                checked = BatchValidator(contract, self._context(extracted)).check(batch.columns)
+                context = Context(self.units, extracted, self.pii_hash_key, self.catalog)
+                checked = BatchValidator(contract, context).check(batch.columns)
                 good = [quarantined[i][0] for i in range(len(quarantined)) if not checked.bad[i]]
                 conn.execute("update quarantine.rows set validated_against = %s where quarantine_id = any(%s)",
                              [self.validated_against, [q[0] for q in quarantined]])
@@ -373,14 +372,13 @@ class Loader:
                 result = LoadResult(Path(source_file), "reprocessed", load_id=load_id, rows_read=len(good),
                                     rows_loaded=len(good), message="quarantined rows re-processed")
                 self._audit(contract, result, Path(source_file), None, 0, Layout("quarantine"), extracted,
-                            "quarantine", datetime.now(LOCAL_TZ), "reprocessed")
+                            "quarantine", datetime.now(LOCAL_TZ))
                 fixed_total += len(good)
         return fixed_total
 
     # -- audit -----------------------------------------------------------------------------------------
     def _audit(self, contract: Contract, result: LoadResult, path: Path, sha: str | None, size: int,
-               layout: Layout, extracted_at: str | None, origin: str | None, started_at: datetime,
-               status: str) -> None:
+               layout: Layout, extracted_at: str | None, origin: str | None, started_at: datetime) -> None:
         self.conn.execute(
             """
             insert into audit.file_loads (load_id, source, entity, file_name, file_path, file_sha256, file_bytes,
@@ -390,7 +388,7 @@ class Loader:
             """,
             [result.load_id, self.source, contract.entity, shown(path), shown(str(path.resolve())), sha, size,
              layout.file_format, layout.encoding, layout.delimiter, layout.sheet, layout.header_line,
-             extracted_at, origin, started_at, status, result.rows_read, result.rows_loaded,
+             extracted_at, origin, started_at, result.status, result.rows_read, result.rows_loaded,
              result.rows_quarantined, result.rows_skipped, result.message, Jsonb(result.warnings)],
         )
 
@@ -400,27 +398,13 @@ class Loader:
         if sha is None and path.is_file():  # hashed, so that the same bad file is known when it comes again
             sha = file_sha256(path)[0]
         with self.conn.transaction():
-            if sha is not None:
-                # the same content refused for the same reason: one audit row says it (a repeat run adds none)
-                self.conn.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [sha])
-                earlier = self.conn.execute(
-                    "select min(load_id) from audit.file_loads where source = %s and entity = %s "
-                    "and file_sha256 = %s and status = 'rejected' and message = %s",
-                    [self.source, contract.entity, sha, message]).fetchone()[0]
-                if earlier is not None:
-                    return LoadResult(path, "rejected", load_id=earlier, message=message, again=True)
+            # the same content refused for the same reason: one audit row says it (a repeat run adds none)
+            if sha is not None and (earlier := self._lock_content(contract, sha, rejected_for=message)) is not None:
+                return LoadResult(path, "rejected", load_id=earlier, message=message, again=True)
             result = LoadResult(path, "rejected", load_id=self._next_load_id(), message=message)
             extracted_at, origin = extraction_time(path)
-            self._audit(contract, result, path, sha, size, layout, extracted_at, origin, started_at, "rejected")
+            self._audit(contract, result, path, sha, size, layout, extracted_at, origin, started_at)
         return result
-
-
-def _record(contract: Contract, values: list[str], extra: dict | None) -> dict:
-    """A quarantined record as received: contract field -> text, plus the file's other columns."""
-    record = {f.name: value for f, value in zip(contract.fields, values, strict=True) if value != ""}
-    if extra:
-        record["extra_columns"] = extra
-    return record
 
 
 def _raw_columns(contract: Contract, batch: Batch, checked: Checked, load_id: int, source_file: str,
@@ -439,8 +423,3 @@ def _raw_columns(contract: Contract, batch: Batch, checked: Checked, load_id: in
     if checked.id_hash is not None:
         columns.append(checked.id_hash)
     return columns
-
-
-def _raw_types(contract: Contract) -> list[str]:
-    """The PostgreSQL type names of the raw table's COPY columns, for the binary encoder."""
-    return [binary_copy.sql_type_name(t) for name, t in raw_columns(contract) if name != "loaded_at"]

@@ -77,16 +77,13 @@ def _escape(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def strip_format_characters(text: str) -> str:
-    """Without Unicode format characters (category Cf: U+FEFF, zero-width spaces, bidi marks), which are
-    invisible and would make a second, different name or key."""
-    if text.isascii():
-        return text
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
-
-
 def normalise_header(text: object) -> str:
-    return strip_format_characters(unicodedata.normalize("NFC", str(text))).strip().casefold()
+    """NFC, stripped, case-folded and without Unicode format characters (category Cf: U+FEFF, zero-width spaces,
+    bidi marks), which are invisible and would make a second, different name."""
+    text = unicodedata.normalize("NFC", str(text))
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return text.strip().casefold()
 
 
 def load_aliases(path: Path) -> dict[str, dict[str, list[str]]]:
@@ -240,20 +237,16 @@ def _whitespace_edges() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     (a one-byte space pairs with any byte): 0xE1 begins Ủ as well as U+1680, 0xA0 ends à as well as U+00A0."""
     chars = [chr(c) for c in range(0x3001) if not 0xD800 <= c <= 0xDFFF]
     trimmed = pc.utf8_trim_whitespace(pa.array(chars)).to_pylist()
-    # Format characters (Cf) are trimmed too: a U+FEFF where two exports were joined, a zero-width space.
-    trimmed = ["" if c in FORMAT_CHARACTERS else rest for c, rest in zip(chars, trimmed, strict=True)]
-    chars += [c for c in FORMAT_CHARACTERS if ord(c) >= 0x3001]
-    trimmed += [""] * (len(chars) - len(trimmed))
+    spaces = [c for c, rest in zip(chars, trimmed, strict=True) if not rest]
     first, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
     first_two, last_two = np.zeros((256, 256), dtype=bool), np.zeros((256, 256), dtype=bool)
-    for char, rest in zip(chars, trimmed, strict=True):
-        if rest == "":
-            code = char.encode()
-            first[code[0]] = last[code[-1]] = True
-            if len(code) == 1:
-                first_two[code[0], :] = last_two[:, code[0]] = True
-            else:
-                first_two[code[0], code[1]] = last_two[code[-2], code[-1]] = True
+    # Format characters (Cf) are trimmed too: a U+FEFF where two exports were joined, a zero-width space.
+    for code in (char.encode() for char in [*spaces, *FORMAT_CHARACTERS]):
+        first[code[0]] = last[code[-1]] = True
+        if len(code) == 1:
+            first_two[code[0], :] = last_two[:, code[0]] = True
+        else:
+            first_two[code[0], code[1]] = last_two[code[-2], code[-1]] = True
     return first, last, first_two, last_two
 
 
@@ -332,47 +325,36 @@ def _batch_from_table(table, columns, extras, header_map, layout, places, unread
         if _skippable(cells):
             keep[i] = False
             layout.rows_skipped += 1
+    if not keep.all():
+        mask = pa.array(keep)
+        aligned, places, table = [a.filter(mask) for a in aligned], places[keep], table.filter(mask)
     extra = None
     if extras:
         extra_columns = [(label, table.column(p).to_pylist()) for p, label in extras]
-        extra = [
-            {label: values[i] for label, values in extra_columns if values[i] not in (None, "")} or None
-            for i in range(n)
-        ]
-    if not keep.all():
-        mask = pa.array(keep)
-        aligned = [a.filter(mask) for a in aligned]
-        places = places[keep]
-        if extra is not None:
-            extra = [e for e, k in zip(extra, keep, strict=True) if k]
+        extra = [{label: values[i] for label, values in extra_columns if values[i] not in (None, "")} or None
+                 for i in range(table.num_rows)]
     return Batch(places, aligned, extra, unreadable)
 
 
 def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterator[Batch]:
     encoding = _detect_encoding(path)
     layout.encoding = encoding
-    head: list[str] = []
-    for line in _text_lines(path, encoding):
-        head.append(line)
-        if len(head) >= HEADER_SEARCH_ROWS:
-            break
+    head = list(itertools.islice(_text_lines(path, encoding), HEADER_SEARCH_ROWS))
     if head and "\r" in head[0].rstrip("\r\n"):
         raise FileRejected(f"{shown(path)}: line 1: lines end with a carriage return alone (CR, as classic Mac OS "
                            "wrote them); save the export again with Windows (CRLF) or Unix (LF) line ends")
-    candidates = []
     try:
-        for delimiter in (",", ";", "\t"):
-            rows = list(csv.reader(head, delimiter=delimiter))
-            found = _find_header(rows, header_map)
-            if found is not None:
-                candidates.append((found, -len(rows[found]), delimiter, rows))
-        if not candidates:
-            rows = max((list(csv.reader(head, delimiter=d)) for d in (",", ";", "\t")),
-                       key=lambda r: max(map(len, r), default=0))
-            raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
+        readings = {delimiter: list(csv.reader(head, delimiter=delimiter)) for delimiter in (",", ";", "\t")}
     except csv.Error as exc:  # e.g. a field over the size limit; its text quotes no value
         raise FileRejected(f"{shown(path)}: within the first {len(head)} lines: {first_line(exc)}") from None
-    header_index, _, delimiter, rows = min(candidates)
+    # The first header row any delimiter finds; on the same row, the delimiter that splits it into most cells.
+    found = [(index, -len(rows[index]), delimiter) for delimiter, rows in readings.items()
+             if (index := _find_header(rows, header_map)) is not None]
+    if not found:
+        rows = max(readings.values(), key=lambda r: max(map(len, r), default=0))
+        raise FileRejected(_best_candidate_message(shown(path), rows, header_map, "line"))
+    header_index, _, delimiter = min(found)
+    rows = readings[delimiter]
     layout.delimiter = delimiter
     layout.header_line = header_index + 1
     headers = rows[header_index]
@@ -380,23 +362,43 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
     layout.extra_columns = [name for _, name in extras]
     positional = [f"c{i}" for i in range(len(headers))]
     unreadable: list[tuple[int, str, str]] = []  # rows of the wrong width, in file order, as Arrow reports them
-    state = {"rows": 0}
+    first_place = header_index + 2  # of the next block, while records and lines go together
 
     def invalid_row(row) -> str:
         cells = len(next(csv.reader([row.text], delimiter=delimiter), []))
-        place = row.number or (header_index + 2 + state["rows"] + len(unreadable))
+        place = row.number or (first_place + len(unreadable))
         if not row.text.strip(delimiter + " \r\n"):
             layout.rows_skipped += 1
         else:
             unreadable.append((place, row.text, f"the row has {cells} cells, the header {len(headers)}"))
         return "skip"
 
-    lines: _LineNumbers | None = None  # once records and lines part ways
+    # Arrow counts records, not lines, and does not say where a row it skipped was: once records and lines part
+    # ways, Python's csv module, reading alongside, gives each record its first line (_record_lines).
+    lines: Iterator | None = None
+    broken = False  # the two parsers disagreed: lines are counted on from there, as records
     handed = 0  # unreadable rows handed on so far
+
+    def take(n: int) -> tuple[np.ndarray, list[int]]:
+        """The first lines of the next n records of the header's width, and of the rows of another width passed
+        on the way, in file order like Arrow's."""
+        nonlocal broken
+        places, bad, i = np.zeros(n, dtype=np.int64), [], 0
+        while i < n:
+            start, fits = next(lines)
+            if fits is None:  # the csv module stopped before Arrow did
+                places[i:] = np.arange(start, start + n - i)
+                broken = True
+                break
+            if fits:
+                places[i] = start
+                i += 1
+            else:
+                bad.append(start)
+        return places, bad
 
     import pyarrow.csv as pcsv
 
-    first_place = header_index + 2
     try:
         reader = pcsv.open_csv(
             # Arrow takes a path as UTF-8; a name that is not (Linux allows any bytes) is opened by Python.
@@ -418,24 +420,22 @@ def read_delimited(path: Path, header_map: HeaderMap, layout: Layout) -> Iterato
         for record_batch in reader:
             n = record_batch.num_rows
             if lines is None and (len(unreadable) > handed or _spans_lines(record_batch)):
-                # Arrow counts records, not lines, and does not say where a row it skipped was: from here on
-                # Python's csv module, reading alongside, gives each record its first line.
-                lines = _LineNumbers(path, encoding, delimiter, header_index, len(headers), state["rows"])
-            if lines is None or lines.broken:
+                lines = _record_lines(path, encoding, delimiter, header_index + 1, len(headers))
+                take(first_place - header_index - 2)  # the records handed on already
+            if lines is None or broken:
                 places, bad_lines = np.arange(first_place, first_place + n, dtype=np.int64), []
             else:
-                places, bad_lines = lines.take(n)
+                places, bad_lines = take(n)
             bad = [(line, *unreadable[handed + i][1:]) for i, line in enumerate(bad_lines)
                    if handed + i < len(unreadable)]
             handed += len(bad)
             yield _batch_from_table(record_batch, columns, extras, header_map, layout, places, bad)
             first_place += n
-            state["rows"] += n
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if isinstance(exc, UnicodeDecodeError) or "utf8" in str(exc).lower() or "utf-8" in str(exc).lower():
             reject_undecodable(path, layout)
         raise FileRejected(f"{shown(path)}: near line {first_place}: {_arrow_problem(exc)}") from None
-    rest = lines.rest() if lines is not None and not lines.broken else []
+    rest = [start for start, fits in lines if fits is False] if lines is not None and not broken else []
     bad = [(rest[i] if i < len(rest) else place, text, reason)
            for i, (place, text, reason) in enumerate(unreadable[handed:])]
     if bad:
@@ -452,57 +452,24 @@ def _spans_lines(table) -> bool:
     return False
 
 
-class _LineNumbers:
-    """The first line of each record of a delimited file, from Python's csv module reading the same file:
-    `take(n)` gives the lines of the next n records of the header's width and of the rows of another width
-    passed on the way, in file order like Arrow's. Only files where records and lines part ways use it."""
-
-    def __init__(self, path: Path, encoding: str, delimiter: str, header_index: int, width: int, done: int):
-        self.handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed at the end or on error
-        self.reader = csv.reader(self.handle, delimiter=delimiter)
-        self.width, self.line, self.broken = width, 0, False
+def _record_lines(path: Path, encoding: str, delimiter: str, skip: int, width: int
+                  ) -> Iterator[tuple[int, bool | None]]:
+    """(first line, whether of the header's width) of each record of a delimited file after the first `skip`,
+    read by Python's csv module; a record of another width that holds nothing is left out (Arrow skips it too),
+    and an empty line is a record of the width (Arrow reads it as a row of empty values). Ends with
+    (the next line, None) where the file or the csv module ends."""
+    line = 0
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
-            for _ in range(header_index + 1):
-                self._next()
-            self.take(done)
-        except (csv.Error, UnicodeError, StopIteration):
-            self._give_up()
-
-    def _next(self) -> tuple[int, list[str]]:
-        record = next(self.reader)
-        start, self.line = self.line + 1, self.reader.line_num
-        return start, record
-
-    def _give_up(self) -> None:
-        self.broken = True
-        self.handle.close()
-
-    def take(self, n: int) -> tuple[np.ndarray, list[int]]:
-        places, bad = np.zeros(n, dtype=np.int64), []
-        i = 0
-        try:
-            while i < n:
-                start, record = self._next()
-                if len(record) == self.width or not record:  # Arrow reads an empty line as a row of empty values
-                    places[i] = start
-                    i += 1
-                elif any(cell.strip() for cell in record):
-                    bad.append(start)
-        except (csv.Error, UnicodeError, StopIteration):  # the two parsers disagree: count on from here
-            places[i:] = np.arange(self.line + 1, self.line + 1 + n - i)
-            self._give_up()
-        return places, bad
-
-    def rest(self) -> list[int]:
-        bad = []
-        try:
-            while True:
-                start, record = self._next()
-                if len(record) != self.width and any(cell.strip() for cell in record):
-                    bad.append(start)  # (a valid row here would be one Arrow did not see: not counted)
-        except (csv.Error, UnicodeError, StopIteration):
-            self.handle.close()
-        return bad
+            for number, record in enumerate(reader):
+                start, line = line + 1, reader.line_num
+                fits = len(record) == width or not record
+                if number >= skip and (fits or any(cell.strip() for cell in record)):
+                    yield start, fits
+        except (csv.Error, UnicodeError):
+            pass
+    yield line + 1, None
 
 
 def _arrow_problem(exc: Exception) -> str:
@@ -527,7 +494,9 @@ def _batches_from_rows(rows, width: int) -> Iterator[Batch]:
 
 
 # -- workbooks ------------------------------------------------------------------------------------------
-def _cell_text(value, is_date: bool) -> str:
+def _cell_text(value, is_date: bool = False) -> str:
+    """A workbook cell's or JSON value's text (a JSON list or object as JSON); a date cell as the parsers
+    read it, and a number in a date column as the date it stands for in Excel."""
     if value is None:
         return ""
     if isinstance(value, date):  # and datetime
@@ -540,6 +509,8 @@ def _cell_text(value, is_date: bool) -> str:
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
         return str(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
     return _nfc(str(value))
 
 
@@ -648,18 +619,6 @@ NESTED_TOTALS = {
 }
 
 
-def _json_scalar(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return _nfc(str(value)).strip()
-
-
 def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dict | None]:
     values = [""] * width
     extra = {}
@@ -674,9 +633,9 @@ def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dic
             try:
                 text = NESTED_TOTALS[key](value)
             except (ValueError, TypeError, AttributeError):
-                text = _json_scalar(value)  # fails validation, so the row is quarantined with the list
+                text = _cell_text(value).strip()  # fails validation, so the row is quarantined with the list
         else:
-            text = _json_scalar(value)
+            text = _cell_text(value).strip()
         if index is None:
             if key not in NESTED_TOTALS:
                 extra[key] = value
@@ -685,18 +644,10 @@ def _json_record(obj, header_map: HeaderMap, width: int) -> tuple[list[str], dic
     return values, extra or None
 
 
-def _json_int(text: str):
-    # Python refuses to convert more than 4,300 digits, and no column holds 19: such a number stays text,
-    # which fails its column's check, so the row is quarantined instead of the file refused.
-    return int(text) if len(text) <= 18 else text
-
-
-def _json_float(text: str):
-    value = float(text)
-    return value if math.isfinite(value) else text  # 1e400: text, quarantined like any number out of range
-
-
-JSON_DECODER = json.JSONDecoder(parse_int=_json_int, parse_float=_json_float)
+# Python refuses to convert more than 4,300 digits, and no column holds 19; 1e400 is no finite number: such a
+# number stays text, which fails its column's check, so the row is quarantined instead of the file refused.
+JSON_DECODER = json.JSONDecoder(parse_int=lambda text: int(text) if len(text) <= 18 else text,
+                                parse_float=lambda text: value if math.isfinite(value := float(text)) else text)
 JSON_CHUNK = 1 << 20
 MAX_RECORD_CHARS = 16 << 20  # one record of a JSON array, or one JSON Lines line
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -757,13 +708,11 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             raise FileRejected(f"{name}: the top level is {_json_value_kind(first)}, not an array of records; "
                                "export the records as a JSON array [{…}, …] or as JSON Lines")
         pos += 1
-        expect_record = None  # None: first record or ']'; True: a record after ','
-        while True:
-            char = skip_space()
-            if char == "]" and expect_record is None:
-                pos += 1
-                break
-            if char == "":
+        char = skip_space()
+        if char == "]":  # an empty array
+            pos += 1
+        while char != "]":  # at a record: the first one, or one after ','
+            if skip_space() == "":
                 raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
             number += 1
             while True:
@@ -788,14 +737,11 @@ def _json_array_records(path: Path, encoding: str) -> Iterator[tuple[int, object
             pos = end
             char = skip_space()
             pos += 1
-            if char == "]":
-                break
             if char == "":
                 raise FileRejected(f"{name}: after record {number}: the file ends inside the array (cut short?)")
-            if char != ",":
+            if char not in ",]":
                 raise FileRejected(f"{name}: after record {number}: expected ',' or ']' between records, "
                                    f"found {_json_value_kind(char)}")
-            expect_record = True
         if skip_space():
             raise FileRejected(f"{name}: after the array's closing ']': more text; one JSON array per file")
 

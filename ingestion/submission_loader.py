@@ -88,7 +88,7 @@ class SubmissionLoader(Loader):
                 self._copy_entity(contract, batches, result, label, extracted_at)
                 result.rows_skipped = entity_layout.rows_skipped
                 self._audit(contract, result, path, sha, len(submission.package), entity_layout, extracted_at,
-                            "load time", started_at, "loaded")
+                            "load time", started_at)
                 total.load_id = total.load_id or result.load_id
                 total.rows_read += result.rows_read
                 total.rows_loaded += result.rows_loaded

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.readers import FileRejected, _nfc, normalise_header, shown
+from ingestion.readers import FileRejected, _cell_text, _nfc, normalise_header, shown
 
 SUBMISSION_NAME = re.compile(r"^(?P<unit>[^_\s]+)_(?P<period>\d{4}-(?:Q[1-4]|H[12]|Y))(?:[ _\-(].*)?$")
 OTHER_ARCHIVES = {".rar", ".7z", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".cab"}
@@ -93,15 +93,14 @@ class _Budget:
 
 def _safe_entry_path(name: str, label: str) -> str:
     """The entry's path inside the submission, or a refusal if it would land anywhere else."""
-    shown = name
     if "\x00" in name:
-        raise FileRejected(f"{label}: entry {shown!r}: a NUL character in its name")
+        raise FileRejected(f"{label}: entry {name!r}: a NUL character in its name")
     text = name.replace("\\", "/")
     if text.startswith("/") or re.match(r"^[A-Za-z]:", text):
-        raise FileRejected(f"{label}: entry '{shown}': an absolute path, which would land outside the submission")
+        raise FileRejected(f"{label}: entry '{name}': an absolute path, which would land outside the submission")
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise FileRejected(f"{label}: entry '{shown}': '..' would land outside the submission")
+        raise FileRejected(f"{label}: entry '{name}': '..' would land outside the submission")
     return _nfc("/".join(parts))
 
 
@@ -254,16 +253,11 @@ def open_submission(path: Path, limits: Limits | None = None) -> Submission:
         raise FileRejected(f"{label}: the workbook {workbook_name} is missing"
                            + (f" (workbooks present: {', '.join(present)})" if present else ""))
     submission.workbook_name, submission.workbook = found["workbook"]
-    _check_workbook_size(submission.workbook, f"{label}: {submission.workbook_name}", limits)
-    return submission
-
-
-def _check_workbook_size(workbook: bytes, where: str, limits: Limits) -> None:
-    """The workbook's parts (sheet XML) may decompress to far more than the submission's own size: refuse one
-    beyond the limit before anything parses it. zipfile never inflates an entry past its declared size, so the
-    declared sizes are what a reader can get."""
+    # The workbook's parts (sheet XML) may decompress to far more than the submission's own size: one beyond the
+    # limit is refused before anything parses it. zipfile never inflates an entry past its declared size.
+    where = f"{label}: {submission.workbook_name}"
     try:
-        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+        with zipfile.ZipFile(io.BytesIO(submission.workbook)) as archive:
             declared = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError) as exc:
         raise FileRejected(f"{where}: not a readable .xlsx workbook ({exc})") from None
@@ -271,6 +265,7 @@ def _check_workbook_size(workbook: bytes, where: str, limits: Limits) -> None:
         raise FileRejected(f"{where}: the workbook decompresses to {declared // (1024 * 1024)} MiB, beyond the "
                            f"limit of {limits.max_workbook_bytes // (1024 * 1024)} MiB "
                            "(REFORMWH_SUBMISSION_MAX_WORKBOOK_MB)")
+    return submission
 
 
 INFO_SHEET = "Thông tin"
@@ -280,8 +275,6 @@ INFO_LABELS = {"Mã đơn vị": "unit_code", "Kỳ báo cáo": "period_key", "N
 
 def read_info_sheet(workbook, label: str) -> dict[str, tuple[str, int]]:
     """The label/value pairs of the sheet 'Thông tin': field -> (text, row)."""
-    from ingestion.readers import _cell_text
-
     sheet = find_sheet(workbook, INFO_SHEET, label)
     sheet.reset_dimensions()  # a stale <dimension> would hide rows (see readers._sheet_rows)
     wanted = {normalise_header(k): v for k, v in INFO_LABELS.items()}

@@ -13,11 +13,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion import binary_copy
 from ingestion.columns import parse_each_distinct, string_buffers
 from ingestion.contracts import (
     DOCUMENTS,
@@ -36,8 +38,7 @@ from ingestion.dates import parse_column as parse_dates
 from ingestion.parsing import PARSERS
 from ingestion.reference import Catalog, UnitRegistry
 
-ARROW_TYPE = {"smallint": pa.int16(), "integer": pa.int32(), "bigint": pa.int64(), "boolean": pa.bool_(),
-              "text": pa.string(), "numeric": pa.string()}
+ARROW_TYPE = {**binary_copy.ARROW_TYPE, "numeric": pa.string()}  # of parsed values: decimals stay exact text
 EVENT_FIELDS = ("received_at", "finished_at", "returned_at", "refused_at")
 
 
@@ -271,7 +272,8 @@ def task_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) 
     )
 
 
-def _not_in_catalog(v: BatchValidator, text: dict, code_field: str, kinds: tuple[str, ...], problems: Problems):
+def not_in_catalog(v: BatchValidator, text: dict, parsed: dict, problems: Problems, code_field: str,
+                   kinds: tuple[str, ...]):
     """Rows whose code is not in its year's catalog for the unit's level (kinds are tried in order: 'indicators',
     'criteria'). Returns the rows' (unit, period, code) keys and the per-distinct lookup of a key's
     (catalog kind, entry), for the rules that need the entry."""
@@ -301,7 +303,7 @@ def _not_in_catalog(v: BatchValidator, text: dict, code_field: str, kinds: tuple
 
 
 def score_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
-    keys, lookup = _not_in_catalog(v, text, "criterion_code", ("criteria",), problems)
+    keys, lookup = not_in_catalog(v, text, parsed, problems, "criterion_code", ("criteria",))
     scores = parsed["self_score"]
     score_and_key = pc.binary_join_element_wise(pc.fill_null(scores, ""), keys, "\x1e")
 
@@ -319,19 +321,12 @@ def score_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems)
     problems.add(v.per_distinct(score_and_key, out_of_range), reason)
 
 
-def figure_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
-    _not_in_catalog(v, text, "indicator_code", ("indicators",), problems)
-
-
-def evidence_item_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
+ROW_RULES = {
+    DOSSIERS.entity: dossier_rules, DOCUMENTS.entity: document_rules, TASKS.entity: task_rules,
+    SCORES.entity: score_rules,
+    FIGURES.entity: partial(not_in_catalog, code_field="indicator_code", kinds=("indicators",)),
     # A code of the indicator catalog is an indicator, otherwise a criterion (domain.md §5).
-    _not_in_catalog(v, text, "code", ("indicators", "criteria"), problems)
-
-
-def no_rules(v: BatchValidator, text: dict, parsed: dict, problems: Problems) -> None:
-    """Rows the loader itself writes from a checked submission (its header, its files)."""
-
-
-ROW_RULES = {DOSSIERS.entity: dossier_rules, DOCUMENTS.entity: document_rules, TASKS.entity: task_rules,
-             SUBMISSIONS.entity: no_rules, SCORES.entity: score_rules, FIGURES.entity: figure_rules,
-             EVIDENCE_ITEMS.entity: evidence_item_rules, EVIDENCE_FILES.entity: no_rules}
+    EVIDENCE_ITEMS.entity: partial(not_in_catalog, code_field="code", kinds=("indicators", "criteria")),
+    # Rows the loader itself writes from a checked submission (its header, its files): no row rules.
+    SUBMISSIONS.entity: lambda *_: None, EVIDENCE_FILES.entity: lambda *_: None,
+}
