@@ -240,7 +240,7 @@ def analyze_loaded_partitions(conn: psycopg.Connection, min_rows: int = 100_000)
     load), before a build reads them: autovacuum would, but up to a minute later, and the build follows the load
     at once. Sampling costs a fraction of a second a partition (docs/scale.md). Returns the partitions."""
     names = [n for (n,) in conn.execute(
-        "select format('%I.%I', s.schemaname, s.relname) from pg_stat_user_tables s "
+        "select s.relid::regclass::text from pg_stat_user_tables s "
         "join pg_class c on c.oid = s.relid where s.schemaname = 'raw' and c.relispartition "
         "and s.n_mod_since_analyze >= %s order by 1", [min_rows]).fetchall()]
     for name in names:

@@ -15,7 +15,7 @@ import pytest
 from ingestion.contracts import CONTRACTS
 from ingestion.schema import ensure_schema, raw_columns
 from reformwh import cli, pipeline
-from reformwh.raw_partitions import ArchivedRaw, archive_raw, restore_raw
+from reformwh.raw_partitions import ArchivedRaw, analyze_loaded_partitions, archive_raw, restore_raw
 from tests.conftest import SAMPLES, execute, query
 from tests.test_incremental import _assert_same_marts, _marts
 from tests.test_ingestion import row, write_csv
@@ -57,6 +57,12 @@ def test_raw_tables_are_partitioned_by_month_of_extraction(make_settings, tmp_pa
     assert len(indexes) == 1 and "USING brin (load_id)" in indexes[0][1]
     # the other tables of the source got their month's partition too (empty), nothing else
     assert _partitions(settings, "raw.document_management__documents") == {}
+    # a build analyzes the partitions a large load wrote (here: any load), once
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        assert analyze_loaded_partitions(conn, min_rows=results[0].rows_loaded) == sorted(parts)
+        assert conn.execute("select count(*) from pg_stat_user_tables where relid = any(%s::regclass[]) "
+                            "and last_analyze is not null", [sorted(parts)]).fetchone()[0] == 2
+        assert analyze_loaded_partitions(conn, min_rows=1) == []
 
 
 def test_a_warehouse_with_plain_raw_tables_is_converted_keeping_every_row(make_settings):
@@ -214,6 +220,8 @@ def test_archived_months_leave_the_marts_as_a_full_build_gives_them(make_setting
     assert "extracted in 2024-06, a month archived from raw.one_stop_shop__dossiers" in rejected.message
     assert "reformwh restore-raw --month 2024-06" in rejected.message
     assert _partitions(archived).get(f"{DOSSIERS}_2024_06") is None
+    assert query(archived, "select rejection_code from audit.file_loads_explained where load_id = %s",
+                 [rejected.load_id]) == [("MONTH_ARCHIVED",)]
 
     # a build over everything would lose the archived versions: refused, naming the months
     with pytest.raises(ArchivedRaw, match=r"archived months 2024-01 to 2024-12 \(document_management__documents, "
