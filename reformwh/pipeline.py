@@ -144,17 +144,15 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     rebuilds every table from scratch (the figures are the same either way). The CLI and the transformation
     DAG both run this; `node_results` receives dbt's per-node results (reformwh.dbt.run_dbt)."""
     from reformwh.dbt import run_dbt
-    from reformwh.raw_partitions import analyze_loaded_partitions, refuse_build_over_everything
+    from reformwh.raw_partitions import refuse_build_over_everything
 
     with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
                                                                 progress=progress):
         with connect(settings) as conn:
             ensure_schema(conn)  # the audit tables the models read (fct_dossier: audit.mart_publications)
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
-            if full_refresh or code_changed:  # not with months of raw archived (reformwh/raw_partitions.py)
-                refuse_build_over_everything(conn, "reformwh build --full-refresh" if full_refresh else
-                                             "the first build of changed dbt code (a build over everything)")
-            analyze_loaded_partitions(conn)  # the partitions a large load just wrote (reformwh/raw_partitions.py)
+            if full_refresh:  # not with months of raw archived (reformwh/raw_partitions.py; new code: below)
+                refuse_build_over_everything(conn, "reformwh build --full-refresh")
             # what a killed or failed build left there is not this build's: it must not be published
             conn.execute(f"drop schema if exists {MARTS_BUILD} cascade")
         prepare_transform(settings, progress)
@@ -363,9 +361,16 @@ def role_url(settings: Settings, role: str, warn: Callable[[str], None] = print)
 
 def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
     """What `build` does before dbt, (and so of the transformation DAG's build): load the
-    reference data and re-process quarantine against it. Returns the reference row counts."""
+    reference data and re-process quarantine against it. Returns the reference row counts. Refused (ArchivedRaw)
+    when the dbt code changed while months of raw are archived: its first build would rebuild the incremental
+    models over what is left in raw (reformwh/raw_partitions.py)."""
+    from reformwh.raw_partitions import analyze_loaded_partitions, refuse_build_over_everything
+
     with connect(settings) as conn:
         ensure_schema(conn)
+        if recorded_transform_code(conn) != transform_code_fingerprint():
+            refuse_build_over_everything(conn, "the first build of changed dbt code (a build over everything)")
+        analyze_loaded_partitions(conn)  # the partitions a large load just wrote, before dbt reads them
         counts = load_reference(conn, settings.reference_dir)
         record_transform_code(conn)
     progress("reference data loaded from " + str(settings.reference_dir) + ": "

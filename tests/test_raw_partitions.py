@@ -229,6 +229,11 @@ def test_archived_months_leave_the_marts_as_a_full_build_gives_them(make_setting
                        r"restore them first \(reformwh restore-raw --all\), build, then archive them again "
                        r"\(reformwh archive-raw --before 2025-01\)"):
         pipeline.build(archived, progress=lambda _: None, quiet=True, full_refresh=True)
+    # so would the first build of new dbt code (the transformation DAG's too: pipeline.prepare_transform)
+    execute(archived, "update reference.transform_code set fingerprint = 'an older release'")
+    with pytest.raises(ArchivedRaw, match=r"^the first build of changed dbt code .* archived months 2024-01"):
+        pipeline.build(archived, progress=lambda _: None, quiet=True)
+    assert query(archived, "select fingerprint from reference.transform_code") == [("an older release",)]
 
     # restored: every row back, the same as before archiving
     restored = restore_raw(archived, progress=lambda _: None)
