@@ -38,6 +38,7 @@ from psycopg.types.json import Jsonb
 from ingestion import binary_copy
 from ingestion.contracts import CONTRACTS, Contract
 from ingestion.dates import extraction_time
+from ingestion.partitions import ArchivedMonth, ensure_month_partitions
 from ingestion.readers import Batch, FileRejected, HeaderMap, Layout, clean_column, first_line, load_aliases, shown
 from ingestion.reference import Catalog, UnitRegistry, validation_fingerprint
 from ingestion.schema import copy_columns, ensure_schema, raw_columns
@@ -140,6 +141,7 @@ class Loader:
     """The steps every load shares. A subclass says how a path becomes rows (`_load`)."""
 
     catalog: Catalog | None = None  # the self-report catalogue, for the validators that need it
+    extraction_in_name = True  # the file's name says when it was extracted (else: the load time)
 
     def __init__(self, conn: psycopg.Connection, source: str, reference_dir: Path, aliases_file: Path,
                  pii_hash_key: bytes):
@@ -165,7 +167,13 @@ class Loader:
         path = Path(path)
         started_at = datetime.now(LOCAL_TZ)
         try:
+            # the month's raw partitions, before the file's transaction (ingestion/partitions.py)
+            when = (self.extraction_in_name and extraction_time(path)[0]) or started_at.strftime("%Y-%m-%d %H:%M:%S")
+            ensure_month_partitions(self.conn, [c.raw_table for c in self.contracts], when, shown(path))
             return self._load(path, started_at)
+        except ArchivedMonth as exc:
+            return self._reject(self.contracts[0], path, None, path.stat().st_size if path.is_file() else 0,
+                                Layout(path.suffix.lower().lstrip(".") or "unknown"), started_at, str(exc))
         except Exception as exc:
             if self.conn.closed or self.conn.broken:
                 raise WarehouseLost(f"{shown(path)}: the connection to the warehouse was lost while loading it "
@@ -345,6 +353,11 @@ class Loader:
                               scope).fetchall()
         fixed_total = 0
         for source_file, extracted_at in groups:
+            try:  # rows of an archived month stay in quarantine until it is restored
+                ensure_month_partitions(conn, [contract.raw_table], extracted_at)
+            except ArchivedMonth as exc:
+                logging.getLogger(__name__).warning("quarantine of %s not re-processed: %s", source_file, exc)
+                continue
             with conn.transaction():
                 quarantined = conn.execute(  # (quarantine_id, source_line, record)
                     f"select quarantine_id, source_line, record {open_scope} and source_file = %s "

@@ -35,6 +35,9 @@ KINDS: list[tuple[str, str, str]] = [
 # A rejected file's message (audit.file_loads.message, English, naming the file and where): its kind, first match
 # wins; the view audit.file_loads_explained adds rejection_code and rejection_vi for staff.
 REJECTION_KINDS: list[tuple[str, str, str]] = [
+    # first: the file's own name may hold words the patterns below look for (ingestion/partitions.py)
+    ("MONTH_ARCHIVED", r"a month archived from raw",
+     "tháng trích xuất của tệp đã được lưu trữ ra tệp (archive-raw): cần khôi phục (restore-raw) rồi nạp lại"),
     ("HEADER_MISSING_COLUMNS", r"missing from the header row", "thiếu cột bắt buộc ở dòng tiêu đề"),
     ("HEADER_REPEATED", r"header '.*' repeats", "một tiêu đề cột xuất hiện hai lần"),
     ("FILE_EMPTY", r"the file is empty", "tệp rỗng (không có dòng tiêu đề hoặc bản ghi)"),

@@ -10,6 +10,7 @@ import re
 import psycopg
 
 from ingestion.contracts import CONTRACTS, PARSED_SQL_TYPE, Contract
+from ingestion.partitions import PARTITION_FUNCTION, migrate_to_partitions, partitioned_ddl, unpartitioned
 from ingestion.reasons import view_ddl
 
 LINEAGE_COLUMNS = [
@@ -171,6 +172,21 @@ create table if not exists audit.freshness_alerts (
     run_id text
 );
 create index if not exists freshness_alerts_latest on audit.freshness_alerts (source, table_name, alerted_at);
+-- one row per month of a raw table archived to a file and dropped by `reformwh archive-raw`
+-- (reformwh/raw_partitions.py); restored_at is set when `reformwh restore-raw` loads it back
+create table if not exists audit.raw_archives (
+    archive_id bigserial primary key,
+    raw_table text not null,
+    month date not null,
+    row_count bigint not null,
+    file_path text not null,
+    file_bytes bigint not null,
+    file_sha256 text not null,
+    archived_at timestamptz not null default now(),
+    restored_at timestamptz
+);
+create unique index if not exists raw_archives_one_open on audit.raw_archives (raw_table, month)
+    where restored_at is null;
 """
 
 
@@ -193,6 +209,7 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     # table, i.e. for any load in progress to commit.
     columns = [f"{table}.{column}" for table, column in
                re.findall(r"alter table ([\w.]+) add column if not exists (\w+)", COMMON_DDL)]
+    raw_tables = [c.raw_table for contracts in CONTRACTS.values() for c in contracts]
     with conn.transaction():
         missing = conn.execute(
             "select (select count(*) from unnest(%s::text[]) as r(name) where to_regclass(name) is null) "
@@ -200,6 +217,10 @@ def ensure_schema(conn: psycopg.Connection) -> None:
             "where a.attrelid = to_regclass(substring(c.name from '^(.*)\\.')) "
             "and a.attname = substring(c.name from '[^.]+$') and not a.attisdropped))",
             [expected_relations(), columns]).fetchone()[0]
+        # raw tables made before raw was partitioned by month (ingestion/partitions.py) are converted
+        missing += len(unpartitioned(conn, raw_tables))
+        missing += conn.execute("select to_regprocedure('raw.create_month_partition(regclass, date)') is null"
+                                ).fetchone()[0]
     if not missing:
         return
     with conn.transaction():
@@ -207,10 +228,12 @@ def ensure_schema(conn: psycopg.Connection) -> None:
         conn.execute("select pg_advisory_xact_lock(hashtext('reformwh.ingestion.schema'))")
         conn.execute(COMMON_DDL)
         conn.execute(view_ddl())  # quarantine reasons with their code and Vietnamese text
+        conn.execute(PARTITION_FUNCTION)
+        old = unpartitioned(conn, raw_tables)
         for contracts in CONTRACTS.values():
             for contract in contracts:
+                if contract.raw_table in old:
+                    migrate_to_partitions(conn, contract.raw_table)
                 ddl = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(contract))
-                conn.execute(f"create table if not exists {contract.raw_table} (\n    {ddl}\n)")
-                table = contract.raw_table.split(".")[1]
-                # BRIN: nearly free to maintain on an append-only table, enough to find one load's rows.
-                conn.execute(f"create index if not exists {table}_load on {contract.raw_table} using brin (load_id)")
+                for statement in partitioned_ddl(contract.raw_table, ddl):
+                    conn.execute(statement)

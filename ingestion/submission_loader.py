@@ -25,6 +25,7 @@ SHEET_CONTRACTS = (SCORES, FIGURES, EVIDENCE_ITEMS)  # the workbook's sheets, in
 
 class SubmissionLoader(Loader):
     SOURCE = "self_reports"
+    extraction_in_name = False
 
     def __init__(self, conn: psycopg.Connection, source: str, reference_dir: Path, aliases_file: Path,
                  pii_hash_key: bytes):

@@ -85,6 +85,26 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def cmd_archive_raw(args) -> int:
+    from reformwh.raw_partitions import archive_raw, parse_month
+
+    archives = archive_raw(_settings(), parse_month(args.before), progress=print)
+    print(f"{len(archives)} month partition(s) archived, {sum(a.rows for a in archives)} row(s); "
+          "restore with: reformwh restore-raw --month YYYY-MM (or --all)")
+    return 0
+
+
+def cmd_restore_raw(args) -> int:
+    from reformwh.raw_partitions import parse_month, restore_raw
+
+    if bool(args.month) == args.all:
+        print("error: give --month YYYY-MM or --all", file=sys.stderr)
+        return 2
+    archives = restore_raw(_settings(), parse_month(args.month) if args.month else None, progress=print)
+    print(f"{len(archives)} month partition(s) restored, {sum(a.rows for a in archives)} row(s)")
+    return 0
+
+
 def cmd_build(args) -> int:
     from reformwh import pipeline
 
@@ -230,6 +250,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--older-than-days", type=int, required=True, metavar="N",
                    help="blank the personal data of rows loaded (or quarantined) more than N days ago")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("archive-raw", help="move months of raw older than --before into compressed files under "
+                                           "REFORMWH_HOME/archive/raw and out of the database",
+                       description="Archive the month partitions (by extraction time) of the one-stop-shop and "
+                                   "document-management raw tables before a month: each is written to "
+                                   "REFORMWH_HOME/archive/raw/<table>_YYYY_MM.csv.gz, read back, recorded with its "
+                                   "SHA-256 in audit.raw_archives, then dropped. Marts keep their figures; while a "
+                                   "month is archived, files extracted in it are rejected and `build --full-refresh`"
+                                   " is refused (restore-raw first).")
+    p.add_argument("--before", required=True, metavar="YYYY-MM", help="archive every month before this one")
+    p.set_defaults(func=cmd_archive_raw)
+
+    p = sub.add_parser("restore-raw", help="load archived months of raw back (checks each file's SHA-256)")
+    p.add_argument("--month", metavar="YYYY-MM", help="restore this month (of every archived table)")
+    p.add_argument("--all", action="store_true", help="restore every archived month")
+    p.set_defaults(func=cmd_restore_raw)
 
     p = sub.add_parser("build", help="load reference data, re-process quarantine, run dbt models and tests")
     p.add_argument("--select", help="dbt node selection (default: everything)")

@@ -144,12 +144,15 @@ def build(settings: Settings, select: str | None = None, progress: Callable[[str
     rebuilds every table from scratch (the figures are the same either way). The CLI and the transformation
     DAG both run this; `node_results` receives dbt's per-node results (reformwh.dbt.run_dbt)."""
     from reformwh.dbt import run_dbt
+    from reformwh.raw_partitions import refuse_build_over_everything
 
     with connect(settings) as lock_conn, loads_and_builds_lock(lock_conn, exclusive=True, what="build",
                                                                 progress=progress):
         with connect(settings) as conn:
             ensure_schema(conn)  # the audit tables the models read (fct_dossier: audit.mart_publications)
             code_changed = recorded_transform_code(conn) != transform_code_fingerprint()
+            if full_refresh:  # not with months of raw archived (reformwh/raw_partitions.py; new code: below)
+                refuse_build_over_everything(conn, "reformwh build --full-refresh")
             # what a killed or failed build left there is not this build's: it must not be published
             conn.execute(f"drop schema if exists {MARTS_BUILD} cascade")
         prepare_transform(settings, progress)
@@ -358,9 +361,16 @@ def role_url(settings: Settings, role: str, warn: Callable[[str], None] = print)
 
 def prepare_transform(settings: Settings, progress: Callable[[str], None] = print) -> dict[str, int]:
     """What `build` does before dbt, (and so of the transformation DAG's build): load the
-    reference data and re-process quarantine against it. Returns the reference row counts."""
+    reference data and re-process quarantine against it. Returns the reference row counts. Refused (ArchivedRaw)
+    when the dbt code changed while months of raw are archived: its first build would rebuild the incremental
+    models over what is left in raw (reformwh/raw_partitions.py)."""
+    from reformwh.raw_partitions import analyze_loaded_partitions, refuse_build_over_everything
+
     with connect(settings) as conn:
         ensure_schema(conn)
+        if recorded_transform_code(conn) != transform_code_fingerprint():
+            refuse_build_over_everything(conn, "the first build of changed dbt code (a build over everything)")
+        analyze_loaded_partitions(conn)  # the partitions a large load just wrote, before dbt reads them
         counts = load_reference(conn, settings.reference_dir)
         record_transform_code(conn)
     progress("reference data loaded from " + str(settings.reference_dir) + ": "
@@ -409,22 +419,34 @@ def record_transform_code(conn: psycopg.Connection) -> str:
 def purge_personal_data(settings: Settings, older_than_days: int) -> tuple[int, int]:
     """Blank the personal data (spec/sources.md §1) of raw rows and quarantined records loaded more than
     `older_than_days` ago. The keyed hash of the ID number and every parsed value stay, so no mart figure
-    changes. Returns (raw rows, quarantine rows) purged."""
+    changes. One statement and transaction per month partition of raw, skipping the months extracted after the
+    cutoff (a row is loaded after it is extracted: none of theirs can be old enough); archived months are not in
+    the database (reformwh/raw_partitions.py: their files keep what raw held when they were archived).
+    Returns (raw rows, quarantine rows) purged."""
     from ingestion.contracts import CONTRACTS
+    from reformwh.raw_partitions import month_partitions
 
     purged_raw = purged_quarantine = 0
-    with connect(settings) as conn, conn.transaction():
+    with connect(settings) as conn:
         ensure_schema(conn)
+        # the first month none of whose rows can have been loaded before the cutoff (a day's margin for the
+        # extraction times, which are local)
+        newer = conn.execute("select date_trunc('month', now() - make_interval(days => %s) + interval '1 day')"
+                             "::date + interval '1 month'", [older_than_days]).fetchone()[0].date()
         for contracts in CONTRACTS.values():
             for contract in contracts:
                 # free text kept from extra columns may hold names and addresses too
                 personal = [f.name for f in contract.fields if f.personal] + ["extra_columns"]
-                purged_raw += conn.execute(
-                    f"update {contract.raw_table} set {', '.join(f'{c} = null' for c in personal)} "
-                    f"where loaded_at < now() - make_interval(days => %s) "
-                    f"and ({' or '.join(f'{c} is not null' for c in personal)})",
-                    [older_than_days],
-                ).rowcount
+                for partition, month in month_partitions(conn, contract.raw_table):
+                    if month >= newer:
+                        continue
+                    with conn.transaction():
+                        purged_raw += conn.execute(
+                            f"update {partition} set {', '.join(f'{c} = null' for c in personal)} "
+                            f"where loaded_at < now() - make_interval(days => %s) "
+                            f"and ({' or '.join(f'{c} is not null' for c in personal)})",
+                            [older_than_days],
+                        ).rowcount
                 purged_quarantine += conn.execute(
                     "update quarantine.rows set record = record - %s::text[] "
                     "where source = %s and entity = %s and quarantined_at < now() - make_interval(days => %s) "

@@ -164,6 +164,20 @@
     where {{ claimed_loads_only(true, 'new_versions.load_id') }}
 {%- endmacro %}
 
+{#- The first version still in raw of each dossier with a version in a load this model claimed. Its comparison
+    with the version before it, if any, cannot be made again when that version was archived (reformwh archive-raw):
+    int_dossier_versions_compared keeps it. -#}
+{% macro first_versions_in_raw() -%}
+    select distinct on (first_version.dossier_code)
+        first_version.dossier_code,
+        first_version.extracted_at,
+        first_version.source_file,
+        first_version.source_line
+    from {{ ref('stg_one_stop_shop__dossiers') }} as first_version
+    where first_version.dossier_code in ({{ dossiers_with_new_versions() }})
+    order by first_version.dossier_code, first_version.extracted_at, first_version.load_id, first_version.source_line
+{%- endmacro %}
+
 {#- The periods int_dossier_periods_affected names whole (whole=true) or by groups, as a list (constants plan
     better than a join). -#}
 {% macro affected_period_keys(whole) -%}

@@ -4,7 +4,9 @@
 -- A received date first given (status 1 -> 2) is progress, not a change; exports that print minutes
 -- only, or a date alone, are compared at that precision.
 -- Incremental: the dossiers with a version in the new loads are compared again over all their versions
--- (a late-loaded older extraction changes what its neighbours are compared with).
+-- (a late-loaded older extraction changes what its neighbours are compared with), except the comparison of
+-- each such dossier's first version in raw: it has no version before it in raw, or only an archived one
+-- (reformwh archive-raw), so it is kept as it was made.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -13,7 +15,9 @@
     **incremental_hooks(
         'source:one_stop_shop',
         extra_pre_hook="{% if is_incremental() %}delete from {{ this }} where "
-        ~ "{% if builds_incrementally() %}dossier_code in ({{ dossiers_with_new_versions() }}){% else %}true{% endif %}"
+        ~ "{% if builds_incrementally() %}dossier_code in ({{ dossiers_with_new_versions() }}) "
+        ~ "and (dossier_code, extracted_at, source_file, source_line) not in ({{ first_versions_in_raw() }})"
+        ~ "{% else %}true{% endif %}"
         ~ "{% endif %}",
     ),
 ) }}
