@@ -44,6 +44,8 @@ def test_weekends_and_holidays_do_not_make_an_export_late(sample_built):
         ("document_management__documents", "error", None), ("document_management__tasks", "error", None)]
     insert = ("insert into raw.{} (load_id, source_file, source_line, extracted_at) "
               "values (-1, 'test', 1, %s)")
+    for table in ("document_management__documents", "document_management__tasks"):  # April 2025's partition
+        execute(sample_built, "select raw.create_month_partition(%s::regclass, '2025-04-01')", [f"raw.{table}"])
     execute(sample_built, insert.format("document_management__documents"), [datetime(2025, 4, 29, 20)])
     execute(sample_built, insert.format("document_management__tasks"), [datetime(2025, 4, 25, 20)])
     try:
