@@ -317,7 +317,10 @@ class Loader:
         ) + ", 'extra_columns', r.extra_columns))"
         headers = ", ".join(contract.by_name(k).header for k in contract.key)
         reason = f"the same {headers} {DUPLICATE_IN_FILE}"
-        return self.conn.execute(
+        # The planner has no statistics on a load_id just written (it expects one row) and joins `repeated` to the
+        # load's rows by a nested loop: the load read once per repeated key. Hash or merge joins read it once.
+        self.conn.execute("set local enable_nestloop = off")
+        moved = self.conn.execute(
             f"""
             with repeated as materialized (
                 select {key} from {table} where load_id = %(load_id)s group by {key} having count(*) > 1
@@ -341,6 +344,8 @@ class Loader:
             {"load_id": load_id, "source": self.source, "entity": contract.entity, "reason": reason,
              "validated_against": self.validated_against},
         ).rowcount
+        self.conn.execute("reset enable_nestloop")
+        return moved
 
     def _reprocess_entity(self, contract: Contract) -> int:
         """Re-validate `contract`'s open quarantine rows, one transaction per (file, extraction time)."""

@@ -200,7 +200,7 @@ def expected_relations() -> list[str]:
     for contracts in CONTRACTS.values():
         for contract in contracts:
             schema, table = contract.raw_table.split(".")
-            names += [contract.raw_table, f"{schema}.{table}_load"]
+            names += [contract.raw_table, f"{schema}.{table}_by_load"]
     return names + ["quarantine.rows_explained", "audit.file_loads_explained"]  # ingestion/reasons.py
 
 

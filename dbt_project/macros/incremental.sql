@@ -128,7 +128,7 @@
 {%- endmacro %}
 
 {#- The condition on the rows to process: those of the claimed loads, or every row on a build over everything.
-    The lower bound lets the planner use the BRIN index on raw's load_id. -#}
+    The lower bound helps the planner use the index on raw's load_id. -#}
 {% macro claimed_loads_only(incremental, column='load_id') -%}
     {%- if incremental -%}
         {{ column }} in ({{ claimed_loads() }})
