@@ -79,7 +79,7 @@ def partitioned_ddl(raw_table: str, columns_ddl: str) -> list[str]:
         # A B-tree, not BRIN: a load reads its own rows back (loader.py, conflicting duplicates), and a BRIN range
         # is only summarised by VACUUM, so until then every load scanned all the rows written since the last one:
         # ingesting two years of daily files took 9x longer per row than one file. load_id only grows, so each
-        # insert goes to the rightmost leaf (notes of issue 11, 6 December).
+        # insert goes to the rightmost leaf (docs/scale.md, runs of 6 December).
         f"create index if not exists {table}_by_load on {raw_table} (load_id)",
         f"drop index if exists {raw_table}_load",  # the BRIN of earlier versions
     ]

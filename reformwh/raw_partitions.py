@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 
 from ingestion.contracts import CONTRACTS
+from ingestion.throughput import file_sha256
 from reformwh.settings import Settings
 
 ARCHIVABLE_SOURCES = ("one_stop_shop", "document_management")
@@ -166,7 +167,7 @@ def _archive_partition(conn: psycopg.Connection, folder: Path, table: str, parti
         raw_file.flush()
         os.fsync(raw_file.fileno())
     os.replace(partial, path)
-    sha = _file_sha256(path)
+    sha, _ = file_sha256(path)
     # read back: the file decompresses to what the server sent
     check = hashlib.sha256()
     with gzip.open(path, "rb") as packed:
@@ -184,14 +185,6 @@ def _archive_partition(conn: psycopg.Connection, folder: Path, table: str, parti
             "values (%s, %s, %s, %s, %s, %s)", [table, month, rows, str(path), path.stat().st_size, sha])
         conn.execute(f"drop table {partition}")
     return Archive(table, month, rows, path, sha)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def restore_raw(settings: Settings, month: date | None = None,
@@ -215,7 +208,7 @@ def restore_raw(settings: Settings, month: date | None = None,
             path = Path(file_path)
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: the archive of {table} {first_day:%Y-%m} is missing")
-            if _file_sha256(path) != sha:
+            if file_sha256(path)[0] != sha:
                 raise RuntimeError(f"{path}: its SHA-256 differs from the one recorded when it was archived "
                                    f"(audit.raw_archives {archive_id}); nothing of it was restored")
             with conn.transaction():

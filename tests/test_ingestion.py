@@ -491,7 +491,7 @@ def test_the_same_seed_writes_byte_identical_samples(tmp_path):
 def test_each_raw_table_finds_a_loads_rows_by_a_btree_on_load_id(ref_settings):
     """A load reads its own rows back (rows whose key repeats in the file). A BRIN range is summarised only by
     VACUUM, so with the BRIN of earlier versions each load scanned every row written since the last VACUUM:
-    ingesting two years of daily files ran ~9x slower per row than one file (notes/h14ingest.md). A warehouse
+    ingesting two years of daily files ran ~9x slower per row than one file (docs/scale.md). A warehouse
     made with that BRIN gets the B-tree in its place."""
     from ingestion.contracts import CONTRACTS
     from ingestion.schema import ensure_schema
