@@ -204,10 +204,12 @@
     {{ return(result.rows | map('list') | list) }}
 {%- endmacro %}
 
-{#- Rows of texts as an SQL list of row constants; an empty list matches nothing. -#}
-{% macro sql_row_list(rows) -%}
-    {%- for row in rows %}({{ sql_text_list(row) }}){{ ', ' if not loop.last }}{% endfor -%}
-    {{- '(null)' if not rows -}}
+{#- Rows of texts as an SQL list of their values joined by '|', for `concat_ws('|', …) in (…)`: PostgreSQL looks a
+    list of constants up in a hash table, where a list of row constants is compared row by row (1,435 groups
+    against 3.3M dossiers: 23 s against 1 s). Used as a pre-filter only: a code holding '|' or a null can only let
+    more rows through, never fewer. -#}
+{% macro sql_joined_list(rows) -%}
+    {{- sql_text_list(rows | map('join', '|') | list) -}}
 {%- endmacro %}
 
 {#- pre_hook of int_unit_procedure_periods_counted: its rows that this build counts again. -#}

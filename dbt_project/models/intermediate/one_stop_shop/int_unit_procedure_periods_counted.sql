@@ -32,13 +32,14 @@ with counted_rows as (
     union all
 
     -- groups of ended periods: the dossiers of the units, fields and procedures concerned first (as constants,
-    -- so the filter reaches the dossier scan), then exactly the groups
+    -- so the filter reaches the dossier scan; joined into one text each, so they are looked up by hash), then
+    -- exactly the groups
     select f.*
     from {{ ref('int_dossier_periods_assigned') }} as f
     where
         f.period_key in ({{ sql_text_list(grouped) }})
-        and (f.dossier_unit_code, coalesce(f.field_code, ''), f.procedure_code) in (
-            {{- sql_row_list(affected_dossier_groups()) -}}
+        and concat_ws('|', f.dossier_unit_code, coalesce(f.field_code, ''), f.procedure_code) in (
+            {{- sql_joined_list(affected_dossier_groups()) -}}
         )
         and (f.period_key, f.unit_code, coalesce(f.field_code, ''), f.procedure_code) in (
             select
