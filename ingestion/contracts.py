@@ -51,6 +51,8 @@ class Contract:
     fields: tuple[Field, ...]
     key: tuple[str, ...]
     file_prefixes: tuple[str, ...] = field(default=())
+    # columns the incremental models look raw rows up by: a B-tree on every month partition of raw
+    raw_lookup: tuple[str, ...] = field(default=())
 
     @property
     def raw_table(self) -> str:
@@ -70,6 +72,7 @@ DOSSIERS = Contract(
     source="one_stop_shop",
     entity="dossiers",
     key=("dossier_code",),
+    raw_lookup=("dossier_code",),  # every version of the day's dossiers (int_dossier_versions_compared)
     fields=(
         Field("dossier_code", "Mã hồ sơ", "MaHoSo", required="file"),
         Field("procedure_code", "Mã TTHC", "MaTTHC", required="file"),

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import psycopg
 
+from ingestion.contracts import Contract
 from ingestion.readers import FileRejected
 
 PARTITION_FUNCTION = """
@@ -71,16 +72,26 @@ def ensure_month_partitions(conn: psycopg.Connection, raw_tables: list[str], ext
         conn.execute("select raw.create_month_partition(%s::regclass, %s)", [table, month])
 
 
-def partitioned_ddl(raw_table: str, columns_ddl: str) -> list[str]:
-    """A raw table partitioned by month of extraction, with its B-tree on load_id (on every partition)."""
-    table = raw_table.split(".")[1]
+def raw_indexes(contract: Contract) -> dict[str, tuple[str, ...]]:
+    """The indexes of a raw table (made on every partition), by name: load_id, and the contract's raw_lookup."""
+    table = contract.raw_table.split(".")[1]
+    indexes = {f"{table}_by_load": ("load_id",)}
+    if contract.raw_lookup:
+        indexes[f"{table}_by_{'_'.join(contract.raw_lookup)}"] = contract.raw_lookup
+    return indexes
+
+
+def partitioned_ddl(contract: Contract, columns_ddl: str) -> list[str]:
+    """A raw table partitioned by month of extraction, with its B-trees (on every partition)."""
+    raw_table = contract.raw_table
+    # On load_id a B-tree, not BRIN: a load reads its own rows back (loader.py, conflicting duplicates), and a BRIN
+    # range is only summarised by VACUUM, so until then every load scanned all the rows written since the last one:
+    # ingesting two years of daily files took 9x longer per row than one file. load_id only grows, so each insert
+    # goes to the rightmost leaf (docs/scale.md, runs of 6 December).
     return [
         f"create table if not exists {raw_table} (\n    {columns_ddl}\n) partition by range (extracted_at)",
-        # A B-tree, not BRIN: a load reads its own rows back (loader.py, conflicting duplicates), and a BRIN range
-        # is only summarised by VACUUM, so until then every load scanned all the rows written since the last one:
-        # ingesting two years of daily files took 9x longer per row than one file. load_id only grows, so each
-        # insert goes to the rightmost leaf (docs/scale.md, runs of 6 December).
-        f"create index if not exists {table}_by_load on {raw_table} (load_id)",
+        *(f"create index if not exists {name} on {raw_table} ({', '.join(columns)})"
+          for name, columns in raw_indexes(contract).items()),
         f"drop index if exists {raw_table}_load",  # the BRIN of earlier versions
     ]
 

@@ -10,7 +10,13 @@ import re
 import psycopg
 
 from ingestion.contracts import CONTRACTS, PARSED_SQL_TYPE, Contract
-from ingestion.partitions import PARTITION_FUNCTION, migrate_to_partitions, partitioned_ddl, unpartitioned
+from ingestion.partitions import (
+    PARTITION_FUNCTION,
+    migrate_to_partitions,
+    partitioned_ddl,
+    raw_indexes,
+    unpartitioned,
+)
 from ingestion.reasons import view_ddl
 
 LINEAGE_COLUMNS = [
@@ -199,8 +205,7 @@ def expected_relations() -> list[str]:
               re.findall(r"create (?:unique )?index if not exists (\w+)\s+on (\w+)\.", COMMON_DDL)]
     for contracts in CONTRACTS.values():
         for contract in contracts:
-            schema, table = contract.raw_table.split(".")
-            names += [contract.raw_table, f"{schema}.{table}_by_load"]
+            names += [contract.raw_table, *(f"raw.{index}" for index in raw_indexes(contract))]
     return names + ["quarantine.rows_explained", "audit.file_loads_explained"]  # ingestion/reasons.py
 
 
@@ -235,5 +240,5 @@ def ensure_schema(conn: psycopg.Connection) -> None:
                 if contract.raw_table in old:
                     migrate_to_partitions(conn, contract.raw_table)
                 ddl = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in raw_columns(contract))
-                for statement in partitioned_ddl(contract.raw_table, ddl):
+                for statement in partitioned_ddl(contract, ddl):
                     conn.execute(statement)

@@ -509,3 +509,17 @@ def test_each_raw_table_finds_a_loads_rows_by_a_btree_on_load_id(ref_settings):
             "and pg_get_indexdef(i.indexrelid) like '%(load_id)'").fetchall()
     tables = [c.raw_table.split(".")[1] for contracts in CONTRACTS.values() for c in contracts]
     assert sorted((name, am) for name, am, _ in indexes) == sorted((f"{t}_by_load", "btree") for t in tables)
+
+
+def test_a_warehouse_made_before_raw_dossiers_were_indexed_by_dossier_code_gets_the_index(ref_settings):
+    """int_dossier_versions_compared reads every version of the day's dossiers: without this index, all of raw
+    (docs/scale.md). Each month partition has it too (test_raw_partitions)."""
+    from ingestion.schema import ensure_schema
+
+    with pipeline.connect(ref_settings) as conn:
+        ensure_schema(conn)
+        conn.execute("drop index raw.one_stop_shop__dossiers_by_dossier_code")
+        ensure_schema(conn)
+        (definition,) = conn.execute(
+            "select pg_get_indexdef('raw.one_stop_shop__dossiers_by_dossier_code'::regclass)").fetchone()
+    assert definition.endswith("USING btree (dossier_code)")

@@ -49,12 +49,13 @@ def test_raw_tables_are_partitioned_by_month_of_extraction(make_settings, tmp_pa
     parts = _partitions(settings)
     assert parts == {f"{DOSSIERS}_2025_06": results[0].rows_loaded, f"{DOSSIERS}_2025_07": results[1].rows_loaded}
     assert results[0].rows_loaded == results[1].rows_loaded > 0
-    # each partition holds its month's rows only, and has the B-tree on load_id
+    # each partition holds its month's rows only, and has the B-trees on load_id and dossier_code
     assert query(settings, f"select min(extracted_at), max(extracted_at) from {DOSSIERS}_2025_07")[0] == (
         datetime(2025, 7, 1, 17), datetime(2025, 7, 1, 17))
     indexes = query(settings, "select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index "
                               "where indrelid = %s::regclass", [f"{DOSSIERS}_2025_07"])
-    assert len(indexes) == 1 and "USING btree (load_id)" in indexes[0][1]
+    assert sorted(definition.split(" USING ")[1] for _, definition in indexes) == [
+        "btree (dossier_code)", "btree (load_id)"]
     # the other tables of the source got their month's partition too (empty), nothing else
     assert _partitions(settings, "raw.document_management__documents") == {}
     # a build analyzes the partitions a large load wrote (here: any load), once

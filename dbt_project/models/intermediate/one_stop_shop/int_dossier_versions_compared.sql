@@ -15,7 +15,7 @@
     **incremental_hooks(
         'source:one_stop_shop',
         extra_pre_hook="{% if is_incremental() %}delete from {{ this }} where "
-        ~ "{% if builds_incrementally() %}dossier_code in ({{ dossiers_with_new_versions() }}) "
+        ~ "{% if builds_incrementally() %}{{ has_new_version('dossier_code') }} "
         ~ "and (dossier_code, extracted_at, source_file, source_line) not in ({{ first_versions_in_raw() }})"
         ~ "{% else %}true{% endif %}"
         ~ "{% endif %}",
@@ -44,7 +44,7 @@ with versions as (
         lag(source_file) over w as previous_source_file
     from {{ ref('stg_one_stop_shop__dossiers') }}
     {%- if incremental %}
-    where dossier_code in ({{ dossiers_with_new_versions() }})
+    where {{ has_new_version('dossier_code') }}
     {%- endif %}
     window w as (partition by dossier_code order by extracted_at, load_id, source_line)
 ),
