@@ -4,8 +4,9 @@
 -- everything; otherwise the periods whose evaluation time may have moved (not ended by the data's time at the
 -- last count, or started since) and the periods where a changed dossier moved to another unit, field or
 -- procedure. In the other (ended) periods, only the groups of the changed dossiers whose span, now or before
--- the change, overlaps the period: a dossier finished today that was received last year counts its unit's
--- procedure again in last year's periods, not the whole year.
+-- the change, overlaps the period, and not where the dossier was open at the period's end in both versions
+-- with the same open facts (int_dossiers_classified.open_facts_hash): a dossier finished today that was
+-- received last year counts nothing again in last year's periods if only its end and status moved.
 -- depends_on: {{ ref('int_dossiers_classified') }}
 -- depends_on: {{ ref('int_dossier_units_as_was') }}
 {%- set counted = incremental_state('int_unit_procedure_periods_counted') %}
@@ -41,7 +42,9 @@ changed as (
             previous_unit_code is distinct from unit_code
             or previous_field_code is distinct from field_code
             or previous_procedure_code is distinct from procedure_code
-        ) as changed_group
+        ) as changed_group,
+        has_previous_version and open_facts_hash = previous_open_facts_hash as open_facts_kept,
+        least(coalesce(end_at, 'infinity'), coalesce(previous_end_at, 'infinity')) as open_until
     from {{ ref('int_dossiers_classified') }}
     where load_id in ({{ claimed_loads('int_dossiers_classified') }})
 ),
@@ -52,6 +55,8 @@ spans as (
         field_code,
         procedure_code,
         changed_group,
+        open_facts_kept,
+        open_until,
         received_at,
         end_at
     from changed
@@ -64,6 +69,8 @@ spans as (
         field_code,
         procedure_code,
         changed_group,
+        open_facts_kept,
+        open_until,
         previous_received_at as received_at,
         previous_end_at as end_at
     from changed
@@ -82,6 +89,9 @@ overlapping as (
         on
             periods.end_date + interval '23:59:59' >= spans.received_at
             and (spans.end_at is null or periods.start_date <= spans.end_at)
+    -- a period that ended with the dossier open in both versions, whose open facts are the same: nothing moved
+    -- in it (a dossier finished today that was received last year; in January, most of the day's dossiers)
+    where not (spans.open_facts_kept and spans.open_until > periods.evaluation_time)
 ),
 
 whole_periods as (

@@ -32,7 +32,8 @@ previous as (
         end_at,
         unit_code,
         field_code,
-        procedure_code
+        procedure_code,
+        open_facts_hash
     from {{ this }}
     {%- else %}
     select
@@ -41,7 +42,8 @@ previous as (
         null::timestamp as end_at,
         null::text as unit_code,
         null::text as field_code,
-        null::text as procedure_code
+        null::text as procedure_code,
+        null::bigint as open_facts_hash
     where false
     {%- endif %}
 ),
@@ -70,7 +72,15 @@ classified as (
             when end_at > due_at then 'late'
             when end_at::date < due_at::date then 'ahead'
             else 'on_time'
-        end as outcome
+        end as outcome,
+        -- everything a period that ends while the dossier is still open counts of it
+        -- (int_dossier_periods_flagged, dossier_count_aggregates): a new version that keeps this hash and is
+        -- open at a period's end, as its old one was, changes nothing in that period (int_dossier_periods_affected)
+        hashtextextended(row(
+            is_counted, received_at, due_at, unit_code, field_code, field_name, procedure_code, procedure_name,
+            channel, service_level, digitized, fee_amount, online_payment, apology_issued,
+            coalesce(supplement_count, 0) > 1, is_waiting_on_citizen
+        )::text, 0) as open_facts_hash
     from ended
 )
 
@@ -98,6 +108,7 @@ select
     classified.is_finished,
     classified.is_waiting_on_citizen,
     classified.outcome,
+    classified.open_facts_hash,
     -- working days in (received date, end date]
     end_day.working_day_number - received_day.working_day_number as processing_working_days,
     classified.load_id,
@@ -106,7 +117,8 @@ select
     previous.dossier_code is not null as has_previous_version,
     previous.unit_code as previous_unit_code,
     previous.field_code as previous_field_code,
-    previous.procedure_code as previous_procedure_code
+    previous.procedure_code as previous_procedure_code,
+    previous.open_facts_hash as previous_open_facts_hash
 from classified
 left join calendar_days as received_day
     on classified.received_at::date = received_day.calendar_date
