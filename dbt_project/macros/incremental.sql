@@ -183,28 +183,65 @@
     order by first_version.dossier_code, first_version.extracted_at, first_version.load_id, first_version.source_line
 {%- endmacro %}
 
-{#- The periods int_dossier_periods_affected names whole (whole=true) or by groups, as a list (constants plan
-    better than a join). -#}
-{% macro affected_period_keys(whole) -%}
+{#- The rows of int_dossiers_classified that its current batch replaces, as they were. -#}
+{% macro replaced_dossiers() -%}
+    intermediate.int_dossiers_classified_replaced
+{%- endmacro %}
+
+{#- The rows int_dossiers_classified's current batch wrote (the changed dossiers as they are now), as a
+    relation. -#}
+{% macro changed_dossiers() -%}
+    (select * from {{ ref('int_dossiers_classified') }}
+    where load_id in ({{ claimed_loads('int_dossiers_classified') }})) as changed_dossiers
+{%- endmacro %}
+
+{#- pre_hook of int_dossiers_classified: keep the rows the batch replaces (the dossiers with a version in the
+    claimed loads) until the next build. None on a build over everything: the counts, which then have not seen the
+    loads this model saw before (processed_same_loads), are counted over everything too. -#}
+{% macro keep_replaced_dossiers() -%}
+    drop table if exists {{ replaced_dossiers() }};
+    {% if builds_incrementally() -%}
+    create table {{ replaced_dossiers() }} as
+    select kept.* from {{ this }} as kept
+    where kept.dossier_code in (
+        select new_version.dossier_code from {{ ref('int_dossiers_deduplicated') }} as new_version
+        where {{ claimed_loads_only(true, 'new_version.load_id') }}
+    );
+    create unique index on {{ replaced_dossiers() }} (dossier_code);
+    analyze {{ replaced_dossiers() }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The periods int_dossier_periods_affected names, as a list (constants plan better than a join): 'all',
+    'whole' (counted again whole), 'recounted' (with groups whose dossiers are counted again) or 'by_difference'
+    (with groups counted by difference). -#}
+{% macro affected_period_keys(how='all') -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set condition = {
+        'all': 'true',
+        'whole': 'unit_code is null',
+        'recounted': 'unit_code is not null and not by_difference',
+        'by_difference': 'unit_code is not null and by_difference',
+    }[how] -%}
     {%- set result = run_query(
-        'select distinct period_key from ' ~ ref('int_dossier_periods_affected')
-        ~ ' where unit_code is ' ~ ('' if whole else 'not ') ~ 'null order by 1'
+        'select distinct period_key from ' ~ ref('int_dossier_periods_affected') ~ ' where ' ~ condition ~ ' order by 1'
     ) -%}
     {{ return(result.columns[0].values() | list) }}
 {%- endmacro %}
 
-{#- The (dossier unit, field, procedure) of the dossiers that int_dossier_periods_affected's groups count again:
-    every unit whose dossiers go to a group's as-was unit in its period, and the unit itself (a unit outside the
-    reference data is its own as-was unit). -#}
+{#- The (dossier unit, field, procedure) of the dossiers that int_dossier_periods_affected's groups counted again
+    hold: every unit whose dossiers go to a group's as-was unit in its period, and the unit itself (a unit outside
+    the reference data is its own as-was unit). -#}
 {% macro affected_dossier_groups() -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set result = run_query(
         'select as_was.dossier_unit_code, a.field_code, a.procedure_code from '
         ~ ref('int_dossier_periods_affected') ~ ' as a inner join ' ~ ref('int_dossier_units_as_was')
         ~ ' as as_was on a.period_key = as_was.period_key and a.unit_code = as_was.unit_code'
+        ~ ' where not a.by_difference'
         ~ ' union select a.unit_code, a.field_code, a.procedure_code from '
-        ~ ref('int_dossier_periods_affected') ~ ' as a where a.unit_code is not null order by 1, 2, 3'
+        ~ ref('int_dossier_periods_affected') ~ ' as a where a.unit_code is not null and not a.by_difference'
+        ~ ' order by 1, 2, 3'
     ) -%}
     {{ return(result.rows | map('list') | list) }}
 {%- endmacro %}
@@ -217,17 +254,35 @@
     {{- sql_text_list(rows | map('join', '|') | list) -}}
 {%- endmacro %}
 
-{#- pre_hook of int_unit_procedure_periods_counted: its rows that this build counts again. -#}
+{#- The rows of int_unit_procedure_periods_counted that its current batch counts by difference, as they were. -#}
+{% macro replaced_counts() -%}
+    intermediate.int_unit_procedure_periods_counted_replaced
+{%- endmacro %}
+
+{#- pre_hook of int_unit_procedure_periods_counted: its rows that this build counts again, deleted; those it
+    counts by difference, moved to replaced_counts(). -#}
 {% macro delete_affected_counts() -%}
+    {%- set affected_row -%}
+        counted.period_key = affected.period_key and (
+            affected.unit_code is null or (
+                counted.unit_code = affected.unit_code
+                and coalesce(counted.field_code, '') = affected.field_code
+                and counted.procedure_code is not distinct from affected.procedure_code
+            )
+        )
+    {%- endset -%}
+    drop table if exists {{ replaced_counts() }};
+    create table {{ replaced_counts() }} as select * from {{ this }} where false;
+    with moved as (
+        delete from {{ this }} as counted
+        using {{ ref('int_dossier_periods_affected') }} as affected
+        where {{ affected_row }} and affected.by_difference
+        returning counted.*
+    )
+    insert into {{ replaced_counts() }} select * from moved;
     delete from {{ this }} as counted
     using {{ ref('int_dossier_periods_affected') }} as affected
-    where counted.period_key = affected.period_key and (
-        affected.unit_code is null or (
-            counted.unit_code = affected.unit_code
-            and coalesce(counted.field_code, '') = affected.field_code
-            and counted.procedure_code is not distinct from affected.procedure_code
-        )
-    )
+    where {{ affected_row }}
 {%- endmacro %}
 
 {#- Texts as an SQL list of constants; an empty list matches nothing. -#}

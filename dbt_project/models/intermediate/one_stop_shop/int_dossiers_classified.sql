@@ -1,15 +1,17 @@
 -- sqlfluff:indentation:template_blocks_indent:false
 -- Per dossier (newest version): whether it counts, when processing ended, its outcome and
 -- its processing time in working days (domain.md §3).
--- Incremental: only dossiers whose kept version changed (it carries the new load's id); the span the
--- dossier had before (previous_received_at, previous_end_at) and its unit, field and procedure before tell
--- int_dossier_periods_affected which periods and groups lose it.
+-- Incremental: only dossiers whose kept version changed (it carries the new load's id). The rows they replace
+-- are kept, whole, in intermediate.int_dossiers_classified_replaced until the next build (pre-hook
+-- keep_replaced_dossiers): int_dossier_periods_affected and int_unit_procedure_periods_counted count ended
+-- periods by difference, the dossiers as they are now minus as they were. The span, unit, field and procedure
+-- before are also kept here as previous_* columns, which name the periods and groups that lose a dossier.
 {{ config(
     materialized='incremental',
     unique_key='dossier_code',
     incremental_strategy='delete+insert',
     indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['load_id']}],
-    **incremental_hooks('int_dossiers_deduplicated'),
+    **incremental_hooks('int_dossiers_deduplicated', extra_pre_hook='{{ keep_replaced_dossiers() }}'),
 ) }}
 
 {%- set incremental = builds_incrementally() %}
@@ -34,7 +36,7 @@ previous as (
         field_code,
         procedure_code,
         open_facts_hash
-    from {{ this }}
+    from {{ replaced_dossiers() }}
     {%- else %}
     select
         null::text as dossier_code,

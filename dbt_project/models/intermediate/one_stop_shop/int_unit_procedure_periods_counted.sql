@@ -3,7 +3,9 @@
 -- rows are counted, at the finest grain a mart asks for (the province's late dossiers by procedure); the
 -- unit, by-field and by-procedure marts sum these counts (they are additive), never a second pass over
 -- the dossiers. Incremental: what int_dossier_periods_affected names (whole periods, or groups of an ended
--- period) is deleted and counted again, so every row holds exactly what a build over everything gives it.
+-- period) is deleted and counted again, or, for groups it marks by_difference, counted as the rows before plus
+-- the changed dossiers as they are now minus as they were: every row holds exactly what a build over
+-- everything gives it.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -15,10 +17,22 @@
     ),
 ) }}
 
+-- depends_on: {{ ref('int_dossiers_classified') }}
 -- depends_on: {{ ref('int_dossier_periods_affected') }}
 -- depends_on: {{ ref('int_dossier_units_as_was') }}
-{%- set whole = affected_period_keys(whole=true) if is_incremental() else [] %}
-{%- set grouped = affected_period_keys(whole=false) if is_incremental() else [] %}
+{%- set whole = affected_period_keys('whole') if is_incremental() else [] %}
+{%- set grouped = affected_period_keys('recounted') if is_incremental() else [] %}
+{%- set by_difference = affected_period_keys('by_difference') if is_incremental() else [] %}
+{%- set group_key = "(f.period_key, f.unit_code, coalesce(f.field_code, ''), f.procedure_code)" %}
+{%- set groups_by_difference -%}
+    select
+        affected.period_key,
+        affected.unit_code,
+        affected.field_code,
+        affected.procedure_code
+    from {{ ref('int_dossier_periods_affected') }} as affected
+    where affected.by_difference
+{%- endset %}
 
 with counted_rows as (
     select f.*
@@ -48,10 +62,61 @@ with counted_rows as (
                 affected.field_code,
                 affected.procedure_code
             from {{ ref('int_dossier_periods_affected') }} as affected
-            where affected.unit_code is not null
+            where affected.unit_code is not null and not affected.by_difference
         )
     {%- endif %}
+){%- if by_difference %},
+
+-- groups of ended periods counted by difference: the changed dossiers as they are now and as they were
+counted_now as (
+    select
+        f.period_key,
+        f.unit_code,
+        f.field_code,
+        f.procedure_code,
+        max(f.field_name) as field_name,
+        max(f.procedure_name) as procedure_name,
+        {{ dossier_count_aggregates('f') }}
+    from ({{ dossier_periods_of(changed_dossiers()) }}) as f
+    where f.period_key in ({{ sql_text_list(by_difference) }}) and {{ group_key }} in ({{ groups_by_difference }})
+    group by f.period_key, f.unit_code, f.field_code, f.procedure_code
+),
+
+counted_before as (
+    select
+        f.period_key,
+        f.unit_code,
+        f.field_code,
+        f.procedure_code,
+        {{ dossier_count_aggregates('f') }}
+    from ({{ dossier_periods_of(replaced_dossiers()) }}) as f
+    where f.period_key in ({{ sql_text_list(by_difference) }}) and {{ group_key }} in ({{ groups_by_difference }})
+    group by f.period_key, f.unit_code, f.field_code, f.procedure_code
+),
+
+differences as (
+    select * from {{ replaced_counts() }}
+
+    union all
+
+    select * from counted_now
+
+    union all
+
+    -- no name: a dossier that was in the group is still there under the same names (by_difference)
+    select
+        counted_before.period_key,
+        counted_before.unit_code,
+        counted_before.field_code,
+        counted_before.procedure_code,
+        null::text as field_name,
+        null::text as procedure_name,
+        {%- for c in dossier_count_names() %}
+        -counted_before.{{ c }} as {{ c }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from counted_before
 )
+{%- endif %}
 
 select
     f.period_key,
@@ -63,3 +128,18 @@ select
     {{ dossier_count_aggregates('f') }}
 from counted_rows as f
 group by f.period_key, f.unit_code, f.field_code, f.procedure_code
+{%- if by_difference %}
+
+union all
+
+select
+    d.period_key,
+    d.unit_code,
+    d.field_code,
+    d.procedure_code,
+    max(d.field_name) as field_name,
+    max(d.procedure_name) as procedure_name,
+    {{ dossier_count_sums('d') }}
+from differences as d
+group by d.period_key, d.unit_code, d.field_code, d.procedure_code
+{%- endif %}
