@@ -149,11 +149,12 @@
 {%- endmacro %}
 
 {#- config() of an incremental model: claim before, record after. -#}
-{% macro incremental_hooks(upstream, data_as_of_sql="'null'", extra_pre_hook='') -%}
+{% macro incremental_hooks(upstream, data_as_of_sql="'null'", extra_pre_hook='', extra_post_hook='') -%}
     {{ return({
         'pre_hook': ["{{ claim_new_loads('" ~ upstream ~ "', not builds_incrementally()) }}"]
             + ([extra_pre_hook] if extra_pre_hook else []),
-        'post_hook': ["{{ record_incremental_state(" ~ data_as_of_sql ~ ") }}"],
+        'post_hook': ["{{ record_incremental_state(" ~ data_as_of_sql ~ ") }}"]
+            + ([extra_post_hook] if extra_post_hook else []),
     }) }}
 {%- endmacro %}
 
@@ -283,6 +284,15 @@
     delete from {{ this }} as counted
     using {{ ref('int_dossier_periods_affected') }} as affected
     where {{ affected_row }}
+{%- endmacro %}
+
+{#- post_hook of int_unit_procedure_periods_counted, in the transaction of its counts: the groups it has just counted
+    by difference are marked to be counted again from their dossiers instead, should it run again before
+    int_dossier_periods_affected does (`reformwh build --select int_unit_procedure_periods_counted+`, an Airflow
+    task cleared): a difference applied twice would count the day's changes twice; a recount is right any
+    number of times. -#}
+{% macro mark_differences_applied() -%}
+    update {{ ref('int_dossier_periods_affected') }} set by_difference = false where by_difference
 {%- endmacro %}
 
 {#- Texts as an SQL list of constants; an empty list matches nothing. -#}

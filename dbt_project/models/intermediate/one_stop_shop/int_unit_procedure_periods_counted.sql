@@ -14,6 +14,7 @@
         'int_dossiers_classified',
         data_as_of_sql="'select max(data_as_of) from ' ~ ref('int_periods_evaluated')",
         extra_pre_hook="{% if is_incremental() %}{{ delete_affected_counts() }}{% endif %}",
+        extra_post_hook="{% if is_incremental() %}{{ mark_differences_applied() }}{% endif %}",
     ),
 ) }}
 
