@@ -69,7 +69,8 @@ with counted_rows as (
 ){%- if by_difference %},
 
 -- groups of ended periods counted by difference: the changed dossiers as they are now and as they were
-counted_now as (
+{%- for side, dossiers in [('now', changed_dossiers()), ('before', replaced_dossiers())] %}
+counted_{{ side }} as (
     select
         f.period_key,
         f.unit_code,
@@ -78,23 +79,11 @@ counted_now as (
         max(f.field_name) as field_name,
         max(f.procedure_name) as procedure_name,
         {{ dossier_count_aggregates('f') }}
-    from ({{ dossier_periods_of(changed_dossiers()) }}) as f
+    from ({{ dossier_periods_of(dossiers) }}) as f
     where f.period_key in ({{ sql_text_list(by_difference) }}) and {{ group_key }} in ({{ groups_by_difference }})
     group by f.period_key, f.unit_code, f.field_code, f.procedure_code
 ),
-
-counted_before as (
-    select
-        f.period_key,
-        f.unit_code,
-        f.field_code,
-        f.procedure_code,
-        {{ dossier_count_aggregates('f') }}
-    from ({{ dossier_periods_of(replaced_dossiers()) }}) as f
-    where f.period_key in ({{ sql_text_list(by_difference) }}) and {{ group_key }} in ({{ groups_by_difference }})
-    group by f.period_key, f.unit_code, f.field_code, f.procedure_code
-),
-
+{% endfor %}
 differences as (
     select * from {{ replaced_counts() }}
 
