@@ -37,6 +37,7 @@ def _configure_airflow(env: dict[str, str]) -> None:
         conf.set("database", "sql_alchemy_conn", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
         conf.set("database", "sql_alchemy_conn_async", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"])
         conf.set("core", "dags_folder", env["AIRFLOW__CORE__DAGS_FOLDER"])
+        settings.configure_vars()  # settings.DAGS_FOLDER, where the DAG bundle looks, is read from conf at import
         settings.configure_orm()
 
 
