@@ -29,7 +29,6 @@ from tests.test_self_reports import workbook_bytes, write_zip
 
 NV = "000.00.09.H99"
 PROJECT = Path(__file__).resolve().parents[1]
-FAILING_TEST = PROJECT / "dbt_project" / "tests" / "zz_test_publication_fails.sql"
 # one mart's content as one value: a reader compares whole tables, not only their sizes
 # REPORT_MISSING gaps of every unit: Sở Nội vụ 2025-Y; at the end Sở Tư pháp 2025-H1 and Q3
 ALL_MISSING_AT_FIRST, ALL_MISSING_AT_THE_END = 1, 2
@@ -136,29 +135,38 @@ def test_a_killed_build_leaves_the_published_marts_and_the_next_build_publishes(
                         "where n.nspname = 'marts_build'") == [(0,)]
 
 
-def test_a_failing_dbt_test_leaves_the_old_marts_published(built):
+@pytest.fixture
+def project_with_a_failing_test(tmp_path, monkeypatch):
+    """A copy of the dbt project with a singular test that fails on the rebuilt fct_self_report (marts_build), as
+    a broken rule would; this process's dbt runs it. Not written into the project itself: the other test workers
+    build from it at the same time."""
+    import shutil
+
+    from reformwh import dbt
+
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(dbt.DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (copy / "tests" / "zz_test_publication_fails.sql").write_text(
+        "-- tests/test_publication.py: a test that fails\nselect * from {{ ref('fct_self_report') }}\n")
+    monkeypatch.setattr(dbt, "DBT_PROJECT_DIR", copy)
+    return copy
+
+
+def test_a_failing_dbt_test_leaves_the_old_marts_published(built, project_with_a_failing_test):
     _late_submission(built, "2025-H1", "20/06/2025")
     before, publications = _marts(built), _publications(built)
     missing = _missing_reports(built), _all_missing_reports(built)
-    # a singular test that fails on the rebuilt fct_self_report (marts_build), as a broken rule would
-    FAILING_TEST.write_text("-- tests/test_publication.py: a test that fails\n"
-                            "select * from {{ ref('fct_self_report') }}\n")
-    try:
-        lines: list[str] = []
-        assert not pipeline.build(built, progress=lines.append, quiet=True)
-    finally:
-        FAILING_TEST.unlink()
+    lines: list[str] = []
+    assert not pipeline.build(built, progress=lines.append, quiet=True)
     assert any(line.startswith("marts not published: a model or test failed; readers keep publication "
                                f"{publications[-1][0]} of ") for line in lines), lines
     assert _marts(built) == before and _publications(built) == publications
     assert (_missing_reports(built), _all_missing_reports(built)) == missing
-    # the CLI's exit code says so too
-    FAILING_TEST.write_text("select * from {{ ref('fct_self_report') }}\n")
-    try:
-        done = subprocess.run([sys.executable, "-m", "reformwh.cli", "build"], env=_cli_env(built), cwd=PROJECT,
-                              capture_output=True, text=True, timeout=900)
-    finally:
-        FAILING_TEST.unlink()
+    # the CLI's exit code says so too (its dbt pointed at the same copy of the project)
+    cli = ("import sys; from pathlib import Path; from reformwh import cli, dbt; "
+           f"dbt.DBT_PROJECT_DIR = Path({str(project_with_a_failing_test)!r}); sys.exit(cli.main(['build']))")
+    done = subprocess.run([sys.executable, "-c", cli], env=_cli_env(built), cwd=PROJECT, capture_output=True,
+                          text=True, timeout=900)
     assert done.returncode == 1 and "marts not published" in done.stdout, done.stdout[-2000:]
     assert _marts(built) == before
 
