@@ -159,8 +159,11 @@ create table if not exists audit.mart_publications (
 );
 -- the publication a `reformwh check` run checked (the report DAG reports only on a checked publication)
 alter table audit.quality_runs add column if not exists publication_id bigint;
--- the batch of intermediate.int_dossiers_published that marts.fct_dossier holds after this publication
-alter table audit.mart_publications add column if not exists dossiers_batch bigint;
+-- the batch of intermediate.int_dossiers_classified that marts.fct_dossier holds after this publication. Until
+-- 7 December 2026 fct_dossier was copied from intermediate.int_dossiers_published, whose batches dossiers_batch
+-- held (the table goes in dbt's on-run-start); the first build after publishes fct_dossier whole.
+alter table audit.mart_publications add column if not exists fct_dossier_batch bigint;
+alter table audit.mart_publications drop column if exists dossiers_batch;
 -- GX's severity of each expectation: a failed `warning` (the cross-period checks, expectations/periods.py) is
 -- reported and counted in quality_runs.warnings, and does not fail the run
 alter table audit.quality_runs add column if not exists warnings integer not null default 0;

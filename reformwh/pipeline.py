@@ -226,11 +226,11 @@ def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
         "where n.nspname = %s and c.relname = any(%s) and c.relkind in ('r', 'p', 'v', 'm')",
         [MARTS, [name for name, _ in built]]).fetchall())
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(MARTS)))
-    dossiers_batch = None
+    fct_dossier_batch = None
     for name, kind in built:
         if name == "fct_dossier":
-            dossiers_batch = conn.execute("select batch from intermediate.incremental_state "
-                                          "where model = 'int_dossiers_published'").fetchone()[0]
+            fct_dossier_batch = conn.execute("select batch from intermediate.incremental_state "
+                                             "where model = 'int_dossiers_classified'").fetchone()[0]
             if published.get(name) == "r" and _patch_fct_dossier(conn):
                 continue
         if name in published:
@@ -244,24 +244,25 @@ def _swap_marts(conn: psycopg.Connection) -> tuple[int, list[str], int] | None:
         sql.Identifier(MARTS), sql.Identifier(BI), sql.Identifier(STAFF)))
     publication, new_loads = conn.execute(
         "insert into audit.mart_publications (publication_id, marts, newest_load_id, load_count, new_load_ids, "
-        "dossiers_batch) "
+        "fct_dossier_batch) "
         "select nextval('audit.mart_publication_id_seq'), %s, max(l.load_id), count(*), "
         "coalesce(array_agg(l.load_id order by l.load_id) filter (where not exists ("
         "select from audit.mart_publications p where l.load_id = any(p.new_load_ids))), '{}'), %s "
         "from audit.file_loads l where l.status in ('loaded', 'reprocessed') "
-        "returning publication_id, cardinality(new_load_ids)", [[name for name, _ in built], dossiers_batch]).fetchone()
+        "returning publication_id, cardinality(new_load_ids)",
+        [[name for name, _ in built], fct_dossier_batch]).fetchone()
     return publication, [name for name, _ in built], new_loads
 
 
 def _patch_fct_dossier(conn: psycopg.Connection) -> bool:
-    """marts_build.fct_dossier holds the dossiers int_dossiers_published wrote since the published fct_dossier
+    """marts_build.fct_dossier holds the dossiers int_dossiers_classified wrote since the published fct_dossier
     (dbt_project/models/marts/one_stop_shop/fct_dossier.sql): apply them to marts.fct_dossier, in the
     publication's transaction, and return True. When they are every dossier (a first build, a rebuild over
     everything), return False: the table is then replaced like any other mart, which also drops a dossier
     that is no longer there."""
     changed, total = conn.execute(
         f"select (select count(*) from {MARTS_BUILD}.fct_dossier), "
-        "(select count(*) from intermediate.int_dossiers_published)").fetchone()
+        "(select count(*) from intermediate.int_dossiers_classified)").fetchone()
     if changed == total:
         return False
     columns = ", ".join(c for (c,) in conn.execute(

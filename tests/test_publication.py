@@ -91,10 +91,10 @@ def test_the_first_build_published_every_mart_and_nothing_stays_in_marts_build(b
     [(publication, published, new_loads)] = _publications(built)
     assert published == len(marts) and new_loads == query(built, "select count(*) from audit.file_loads "
                                                                  "where status = 'loaded'")[0][0]
-    # fct_dossier is a copy of the incremental model that keeps its state between builds
+    # fct_dossier: every dossier of the incremental model that keeps its state between builds
     assert query(built, "select count(*) from marts.fct_dossier")[0][0] > 0
     assert query(built, "select (select count(*) from marts.fct_dossier) "
-                        "= (select count(*) from intermediate.int_dossiers_published)") == [(True,)]
+                        "= (select count(*) from intermediate.int_dossiers_classified)") == [(True,)]
     assert _missing_reports(built) == ["2025-Y"]
     assert _all_missing_reports(built) == ALL_MISSING_AT_FIRST
 
@@ -281,34 +281,52 @@ def test_publishing_replaces_the_views_of_an_older_release(settings):
 
 def test_fct_dossier_is_patched_with_the_dossiers_written_since_not_copied(built):
     """Issue 11: the daily build must not copy every dossier. marts_build.fct_dossier holds only what
-    int_dossiers_published wrote since the published fct_dossier, and publication applies it."""
+    int_dossiers_classified wrote since the published fct_dossier, and publication applies it."""
     before = _marts(built)["fct_dossier"]
-    [(batch_before,)] = query(built, "select max(dossiers_batch) from audit.mart_publications")
+    [(batch_before,)] = query(built, "select max(fct_dossier_batch) from audit.mart_publications")
     nodes: list[dict] = []
     assert pipeline.build(built, progress=lambda _: None, quiet=True, node_results=nodes)
     assert [n["rows"] for n in nodes if n["name"] == "fct_dossier" and n["resource_type"] == "model"] == [0]
     assert _marts(built)["fct_dossier"] == before
-    [(batch_after,)] = query(built, "select dossiers_batch from audit.mart_publications "
+    [(batch_after,)] = query(built, "select fct_dossier_batch from audit.mart_publications "
                                     "order by publication_id desc limit 1")
     assert batch_before is not None and batch_after == batch_before + 1
     # one dossier rewritten by the incremental model (as a new version would): only it is patched in
-    execute(built, "update intermediate.int_dossiers_published set fee_amount = 424242, written_in_batch = "
+    execute(built, "update intermediate.int_dossiers_classified set fee_amount = 424242, written_in_batch = "
                    "written_in_batch + 1000 where dossier_code = (select min(dossier_code) from marts.fct_dossier)")
     nodes.clear()
     assert pipeline.build(built, progress=lambda _: None, quiet=True, node_results=nodes)
     assert [n["rows"] for n in nodes if n["name"] == "fct_dossier" and n["resource_type"] == "model"] == [1]
     assert query(built, "select count(*) filter (where fee_amount = 424242), count(*) from marts.fct_dossier") \
-        == [(1, query(built, "select count(*) from intermediate.int_dossiers_published")[0][0])]
+        == [(1, query(built, "select count(*) from intermediate.int_dossiers_classified")[0][0])]
+
+
+def test_the_first_build_after_the_older_release_publishes_fct_dossier_whole(built):
+    """Until 7 December 2026 fct_dossier was copied from intermediate.int_dossiers_published, and publications
+    recorded that model's batch (dossiers_batch), which means nothing to int_dossiers_classified: the first build
+    of this release drops both and publishes every dossier again."""
+    execute(built, "alter table audit.mart_publications drop column fct_dossier_batch; "
+                   "alter table audit.mart_publications add column dossiers_batch bigint; "
+                   "update audit.mart_publications set dossiers_batch = 1000000; "
+                   "create table intermediate.int_dossiers_published as select * from marts.fct_dossier; "
+                   "update marts.fct_dossier set fee_amount = -1")
+    assert pipeline.build(built, progress=lambda _: None, quiet=True)
+    assert query(built, "select count(*) filter (where fee_amount = -1), count(*) from marts.fct_dossier") == [
+        (0, query(built, "select count(*) from intermediate.int_dossiers_classified")[0][0])]
+    assert query(built, "select to_regclass('intermediate.int_dossiers_published'), "
+                        "(select array_agg(attname::text order by attname) from pg_attribute "
+                        "where attrelid = 'audit.mart_publications'::regclass and attname like '%batch' "
+                        "and not attisdropped)") == [(None, ["fct_dossier_batch"])]
 
 
 def test_the_primary_key_test_fails_without_its_unique_index_or_with_a_null_key(built):
     compiled = next((built.dbt_target_dir / "compiled").rglob(
-        "primary_key_indexed_int_dossiers_published_dossier_code.sql"))
+        "primary_key_indexed_int_dossiers_classified_dossier_code.sql"))
     sql = compiled.read_text()
     assert query(built, sql) == []
-    execute(built, "create table intermediate.pk_probe as select * from intermediate.int_dossiers_published limit 3")
+    execute(built, "create table intermediate.pk_probe as select * from intermediate.int_dossiers_classified limit 3")
     try:
-        probe = sql.replace("int_dossiers_published", "pk_probe")
+        probe = sql.replace("int_dossiers_classified", "pk_probe")
         assert query(built, probe) == [("no unique index on dossier_code",)]
         execute(built, "create unique index on intermediate.pk_probe (dossier_code); "
                        "update intermediate.pk_probe set dossier_code = null "

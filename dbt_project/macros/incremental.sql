@@ -347,14 +347,14 @@ from candidates
 order by {% for k in key %}{{ k }} asc, {% endfor %}extracted_at desc, load_id desc, source_line desc
 {%- endmacro %}
 
-{#- The batch of int_dossiers_published that the published marts.fct_dossier holds, or none (no fct_dossier
+{#- The batch of int_dossiers_classified that the published marts.fct_dossier holds, or none (no fct_dossier
     published yet, or published before publications recorded it): fct_dossier builds as the rows written since
     and publication patches marts.fct_dossier with them (reformwh/pipeline.py publish_marts). -#}
 {% macro published_dossiers_batch() -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set result = run_query(
         "select case when to_regclass('marts.fct_dossier') is not null then ("
-        ~ "select p.dossiers_batch from audit.mart_publications as p where p.dossiers_batch is not null "
+        ~ "select p.fct_dossier_batch from audit.mart_publications as p where p.fct_dossier_batch is not null "
         ~ "order by p.publication_id desc limit 1) end"
     ) -%}
     {{ return(result.rows[0][0]) }}

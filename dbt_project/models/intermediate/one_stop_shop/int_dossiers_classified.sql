@@ -10,7 +10,11 @@
     materialized='incremental',
     unique_key='dossier_code',
     incremental_strategy='delete+insert',
-    indexes=[{'columns': ['dossier_code'], 'unique': true}, {'columns': ['load_id']}],
+    indexes=[
+        {'columns': ['dossier_code'], 'unique': true},
+        {'columns': ['load_id']},
+        {'columns': ['written_in_batch']},
+    ],
     **incremental_hooks('int_dossiers_deduplicated', extra_pre_hook='{{ keep_replaced_dossiers() }}'),
 ) }}
 
@@ -120,7 +124,12 @@ select
     previous.unit_code as previous_unit_code,
     previous.field_code as previous_field_code,
     previous.procedure_code as previous_procedure_code,
-    previous.open_facts_hash as previous_open_facts_hash
+    previous.open_facts_hash as previous_open_facts_hash,
+    -- this model's batch that wrote the row: fct_dossier publishes only the rows written since its last publication
+    (
+        select s.batch from intermediate.incremental_state as s
+        where s.model = '{{ this.identifier }}'
+    ) as written_in_batch
 from classified
 left join calendar_days as received_day
     on classified.received_at::date = received_day.calendar_date
