@@ -1,7 +1,8 @@
 """Incremental must equal full (dbt_project/macros/incremental.sql): the sample province's exports loaded in
-batches in a hostile order — newest first, full snapshots after the daily ones that follow them, a file
-loaded twice — with a build after each batch, then a unit merged in the reference data and one more build,
-give every mart row for row what one build over all the same files gives."""
+batches — the oldest files first in two steps, as the days come (the data's time moves on, and with it the
+flags of open dossiers in running periods), then in a hostile order: newest first, full snapshots after the
+daily ones that follow them, a file loaded twice — with a build after each batch, then a unit merged in the
+reference data and one more build, give every mart row for row what one build over all the same files gives."""
 
 from __future__ import annotations
 
@@ -91,7 +92,10 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
     rng = random.Random(11)
     newest_first = list(reversed(dossiers))
     full_snapshots = [p for p in dossiers if len(p.stem) == len("ho_so_20250131")]  # monthly, date-only names
+    oldest_eighth = len(dossiers) // 8
     batches = [
+        dossiers[:oldest_eighth],
+        dossiers[oldest_eighth: 2 * oldest_eighth],
         newest_first[: len(dossiers) // 4] + documents[len(documents) // 2:],
         rng.sample(newest_first[len(dossiers) // 4:], k=len(dossiers) // 4) + reports,
         # the daily files, then the monthly full snapshots after them, then one file again (nothing new)
@@ -100,6 +104,8 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
     ]
     sources = {"one_stop_shop": dossiers, "document_management": documents, "self_reports": reports}
     counted_again: list[tuple[int, int]] = []  # (whole periods, groups of ended periods) after each build
+    groups_of_running_periods: list[int] = []  # groups counted in periods that were running at the last build
+    data_as_of = None
     for batch in batches:
         for source, paths in sources.items():
             mine = [p for p in batch if p in paths]
@@ -109,6 +115,12 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
         counted_again.append(query(incremental, "select count(*) filter (where unit_code is null), "
                                                 "count(*) filter (where unit_code is not null) "
                                                 "from intermediate.int_dossier_periods_affected")[0])
+        groups_of_running_periods.append(query(
+            incremental, "select count(*) from intermediate.int_dossier_periods_affected as a "
+                         "inner join intermediate.int_periods_evaluated as p using (period_key) "
+                         "where a.unit_code is not null and p.end_date + interval '23:59:59' > %s",
+            (data_as_of,))[0][0])
+        data_as_of = query(incremental, "select max(data_as_of) from intermediate.int_periods_evaluated")[0][0]
     loaded = query(incremental, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
     assert loaded == query(full, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
 
@@ -123,6 +135,8 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
     # older files after newer ones changed dossiers of ended periods: only their groups were counted again,
     # and the counts equal those of the build over everything (the merger below rebuilds them all)
     assert any(groups for _, groups in counted_again), counted_again
+    # as the days came, the periods still running were counted by their groups, not whole
+    assert groups_of_running_periods[1] > 0, groups_of_running_periods
     _assert_same_marts(expected_before_merger, _marts(incremental))
 
     # the count run again alone (`reformwh build --select …`, an Airflow task cleared) after a build that counted

@@ -1,21 +1,31 @@
 {#-
     The (period x dossier) rows, written once: int_dossier_periods_flagged and int_dossier_periods_assigned are
     these over every dossier; int_dossier_periods_affected and int_unit_procedure_periods_counted apply them to a
-    day's dossiers as they are now and as they were before (int_dossiers_classified_replaced), to count ended
-    periods by difference.
+    day's dossiers as they are now and as they were at the last count (int_dossiers_classified_replaced, judged
+    at the data's time then), to count periods by difference.
 -#}
 
 {#- One row per (period, counted dossier of `dossiers`) that has any figure in the period, with its flags.
-    start = period start 00:00:00, eval = the period's evaluation time. With these definitions
+    start = period start 00:00:00, eval = the period's evaluation time: as of the data's time now, or, with
+    `as_of` (a timestamp's text), as of that time. With these definitions
     received_in_period + carried_over = resolved + in_progress holds exactly. -#}
-{% macro dossier_periods_flagged(dossiers) -%}
+{% macro dossier_periods_flagged(dossiers, as_of=none) -%}
 with dossiers as (
     select * from {{ dossiers }}
     where is_counted
 ),
 
 periods as (
+    {%- if as_of %}
+    select
+        period_key,
+        start_at,
+        least(end_date + interval '23:59:59', '{{ as_of }}'::timestamp) as evaluation_time
+    from {{ ref('int_periods_evaluated') }}
+    where start_date <= '{{ as_of }}'::date
+    {%- else %}
     select * from {{ ref('int_periods_evaluated') }}
+    {%- endif %}
 ),
 
 joined as (
@@ -122,6 +132,6 @@ left join chosen
 {%- endmacro %}
 
 {#- Both, over `dossiers` (a relation or a parenthesised query with int_dossiers_classified's columns). -#}
-{% macro dossier_periods_of(dossiers) -%}
-    {{ dossier_periods_assigned('(' ~ dossier_periods_flagged(dossiers) ~ ') as flagged_rows') }}
+{% macro dossier_periods_of(dossiers, as_of=none) -%}
+    {{ dossier_periods_assigned('(' ~ dossier_periods_flagged(dossiers, as_of) ~ ') as flagged_rows') }}
 {%- endmacro %}

@@ -1,15 +1,17 @@
 -- sqlfluff:indentation:template_blocks_indent:false
 -- What int_unit_procedure_periods_counted counts again in this build, at its grain (period, as-was unit,
 -- field, procedure). Whole periods (unit_code NULL): every started period when that model builds over
--- everything; otherwise the periods whose evaluation time may have moved (not ended by the data's time at the
--- last count, or started since) and the periods where a changed dossier moved to another unit, field or
--- procedure. In the other (ended) periods, only the groups of the changed dossiers whose span, now or before
--- the change, overlaps the period, and not where the dossier was open at the period's end in both versions
--- with the same open facts (int_dossiers_classified.open_facts_hash): a dossier finished today that was
--- received last year counts nothing again in last year's periods if only its end and status moved.
--- A group of an ended period is counted by difference (by_difference: its counts plus the changed dossiers'
--- rows as they are now, minus as they were) unless a changed dossier leaves it or is there under another name
--- (the group's names are a max, which cannot be undone): then its dossiers are counted again.
+-- everything; otherwise the periods started since the last count and the periods where a changed dossier moved
+-- to another unit, field or procedure. In the other periods, only the groups of the changed dossiers whose span,
+-- now or before the change, overlaps the period, and, in the periods that were running at the last count, the
+-- groups of the dossiers whose flags the data's time moved since (dossiers_moved_by_time: received, ended or
+-- due in between). Not where the dossier was open at an ended period's end in both versions with the same open
+-- facts (int_dossiers_classified.open_facts_hash): a dossier finished today that was received last year counts
+-- nothing again in last year's periods if only its end and status moved.
+-- A group is counted by difference (by_difference: its counts plus the dossiers' rows as they are judged now,
+-- minus as they were judged at the last count) unless a changed dossier leaves it or is there under another
+-- name (the group's names are a max, which cannot be undone): then its dossiers are counted again. So a day
+-- costs what it changed, also in December, when the running year holds most of the year's dossiers.
 -- depends_on: {{ ref('int_dossiers_classified') }}
 -- depends_on: {{ ref('int_dossier_units_as_was') }}
 {%- set counted = incremental_state('int_unit_procedure_periods_counted') %}
@@ -62,7 +64,8 @@ spans as (
         open_facts_kept,
         open_until,
         received_at,
-        end_at
+        end_at,
+        false as moved_by_time
     from changed
     where received_at is not null
 
@@ -76,9 +79,25 @@ spans as (
         open_facts_kept,
         open_until,
         previous_received_at as received_at,
-        previous_end_at as end_at
+        previous_end_at as end_at,
+        false as moved_by_time
     from changed
     where previous_received_at is not null
+
+    union all
+
+    select
+        moved_by_time.unit_code,
+        coalesce(moved_by_time.field_code, '') as field_code,
+        moved_by_time.procedure_code,
+        false as changed_group,
+        false as open_facts_kept,
+        null::timestamp as open_until,
+        moved_by_time.received_at,
+        moved_by_time.end_at,
+        true as moved_by_time
+    from {{ dossiers_moved_by_time(counted.data_as_of) }}
+    where moved_by_time.is_counted
 ),
 
 overlapping as (
@@ -93,15 +112,31 @@ overlapping as (
         on
             periods.end_date + interval '23:59:59' >= spans.received_at
             and (spans.end_at is null or periods.start_date <= spans.end_at)
-    -- a period that ended with the dossier open in both versions, whose open facts are the same: nothing moved
-    -- in it (a dossier finished today that was received last year; in January, most of the day's dossiers)
-    where not (spans.open_facts_kept and spans.open_until > periods.evaluation_time)
+    where
+        -- a period that had ended at the last count with the dossier open in both versions, whose open facts are
+        -- the same: nothing moved in it (a dossier finished today that was received last year; in January, most
+        -- of the day's dossiers)
+        not (
+            spans.open_facts_kept and spans.open_until > periods.evaluation_time
+            and periods.end_date + interval '23:59:59' <= '{{ counted.data_as_of }}'::timestamp
+        )
+        -- the data's time moves only the periods that were running
+        and (
+            not spans.moved_by_time
+            or periods.end_date + interval '23:59:59' > '{{ counted.data_as_of }}'::timestamp
+        )
 ),
 
 whole_periods as (
     select periods.period_key
     from periods
-    where periods.end_date + interval '23:59:59' > '{{ counted.data_as_of }}'::timestamp
+    where
+        -- started since the last count: nothing counted yet
+        periods.start_date > '{{ counted.data_as_of }}'::date
+        -- the data's time went back (dossiers purged): a running period's flags go back, which no difference
+        -- of the dossiers moved forward gives
+        or periods.evaluation_time
+        < least(periods.end_date + interval '23:59:59', '{{ counted.data_as_of }}'::timestamp)
 
     union
 

@@ -3,9 +3,11 @@
 -- its processing time in working days (domain.md §3).
 -- Incremental: only dossiers whose kept version changed (it carries the new load's id). The rows they replace
 -- are kept, whole, in intermediate.int_dossiers_classified_replaced until the next build (pre-hook
--- keep_replaced_dossiers): int_dossier_periods_affected and int_unit_procedure_periods_counted count ended
--- periods by difference, the dossiers as they are now minus as they were. The span, unit, field and procedure
+-- keep_replaced_dossiers): int_dossier_periods_affected and int_unit_procedure_periods_counted count periods
+-- by difference, the dossiers as they are now minus as they were. The span, unit, field and procedure
 -- before are also kept here as previous_* columns, which name the periods and groups that lose a dossier.
+-- The index on the latest of received_at, end_at and due_at finds the dossiers whose flags the data's time moves
+-- (dossiers_moved_by_time).
 {{ config(
     materialized='incremental',
     unique_key='dossier_code',
@@ -14,6 +16,7 @@
         {'columns': ['dossier_code'], 'unique': true},
         {'columns': ['load_id']},
         {'columns': ['written_in_batch']},
+        {'columns': ['(greatest(received_at, end_at, due_at))']},
     ],
     **incremental_hooks('int_dossiers_deduplicated', extra_pre_hook='{{ keep_replaced_dossiers() }}'),
 ) }}

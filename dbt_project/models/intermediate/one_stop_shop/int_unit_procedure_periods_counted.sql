@@ -2,10 +2,10 @@
 -- Dossier counts per (period, unit as was, field, procedure): the one place where the (period x dossier)
 -- rows are counted, at the finest grain a mart asks for (the province's late dossiers by procedure); the
 -- unit, by-field and by-procedure marts sum these counts (they are additive), never a second pass over
--- the dossiers. Incremental: what int_dossier_periods_affected names (whole periods, or groups of an ended
--- period) is deleted and counted again, or, for groups it marks by_difference, counted as the rows before plus
--- the changed dossiers as they are now minus as they were: every row holds exactly what a build over
--- everything gives it.
+-- the dossiers. Incremental: what int_dossier_periods_affected names (whole periods, or groups of a period) is
+-- deleted and counted again, or, for groups it marks by_difference, counted as the rows before plus the changed
+-- dossiers and those the data's time moved (dossiers_moved_by_time) as they are judged now, minus as they were
+-- judged at the last count: every row holds exactly what a build over everything gives it.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -24,6 +24,14 @@
 {%- set whole = affected_period_keys('whole') if is_incremental() else [] %}
 {%- set grouped = affected_period_keys('recounted') if is_incremental() else [] %}
 {%- set by_difference = affected_period_keys('by_difference') if is_incremental() else [] %}
+{%- if by_difference %}
+{%- set last_counted_as_of = incremental_state(this.identifier).data_as_of %}
+{%- set moved = dossiers_moved_by_time(last_counted_as_of) %}
+{%- set sides = [
+    ('now', 'select * from ' ~ changed_dossiers() ~ ' union all select * from ' ~ moved, none),
+    ('before', 'select * from ' ~ replaced_dossiers() ~ ' union all select * from ' ~ moved, last_counted_as_of),
+] %}
+{%- endif %}
 {%- set group_key = "(f.period_key, f.unit_code, coalesce(f.field_code, ''), f.procedure_code)" %}
 {%- set groups_by_difference -%}
     select
@@ -46,7 +54,7 @@ with counted_rows as (
 
     union all
 
-    -- groups of ended periods: the dossiers of the units, fields and procedures concerned first (as constants,
+    -- groups counted again: the dossiers of the units, fields and procedures concerned first (as constants,
     -- so the filter reaches the dossier scan; joined into one text each, so they are looked up by hash), then
     -- exactly the groups
     select f.*
@@ -68,8 +76,8 @@ with counted_rows as (
     {%- endif %}
 ){%- if by_difference %},
 
--- groups of ended periods counted by difference: the changed dossiers as they are now and as they were
-{%- for side, dossiers in [('now', changed_dossiers()), ('before', replaced_dossiers())] %}
+-- groups counted by difference: the changed and the moved dossiers as they are judged now and as they were
+{%- for side, dossiers, as_of in sides %}
 counted_{{ side }} as (
     select
         f.period_key,
@@ -79,7 +87,7 @@ counted_{{ side }} as (
         max(f.field_name) as field_name,
         max(f.procedure_name) as procedure_name,
         {{ dossier_count_aggregates('f') }}
-    from ({{ dossier_periods_of(dossiers) }}) as f
+    from ({{ dossier_periods_of('(' ~ dossiers ~ ') as ' ~ side ~ '_dossiers', as_of) }}) as f
     where f.period_key in ({{ sql_text_list(by_difference) }}) and {{ group_key }} in ({{ groups_by_difference }})
     group by f.period_key, f.unit_code, f.field_code, f.procedure_code
 ),
