@@ -196,17 +196,19 @@
     where load_id in ({{ claimed_loads('int_dossiers_classified') }})) as changed_dossiers
 {%- endmacro %}
 
-{#- The dossiers this batch did not change whose flags in a period that was running at `since` (the data's time at
-    the last count, a timestamp's text) move with the data's time alone, up to now: received, ended or due in
-    between (dossier_periods_flagged: joined once evaluation_time >= received_at, resolved once end_at <=
-    evaluation_time, overdue once due_at < evaluation_time). Counted by difference like the changed dossiers: as
-    they are judged now, minus as they were judged at `since`. The index on the latest of the three times finds
-    the candidates (mostly dossiers open and not yet due); the exact ranges then keep the few that moved. -#}
+{#- The counted dossiers this batch did not change whose flags in a period that was running at `since` (the
+    data's time at the last count, a timestamp's text) move with the data's time alone, up to now: received,
+    ended or due in between (dossier_periods_flagged: joined once evaluation_time >= received_at, resolved once
+    end_at <= evaluation_time, overdue once due_at < evaluation_time). Counted by difference like the changed
+    dossiers: as they are judged now, minus as they were judged at `since`. The index on the latest of the three
+    times finds the candidates (mostly dossiers open and not yet due); the exact ranges then keep the few that
+    moved. -#}
 {% macro dossiers_moved_by_time(since) -%}
     (select moved.* from {{ ref('int_dossiers_classified') }} as moved
     cross join (select max(data_as_of) as until from {{ ref('int_periods_evaluated') }}) as now
     where
-        moved.load_id not in ({{ claimed_loads('int_dossiers_classified') }})
+        moved.is_counted
+        and moved.load_id not in ({{ claimed_loads('int_dossiers_classified') }})
         and greatest(moved.received_at, moved.end_at, moved.due_at) >= '{{ since }}'::timestamp
         and (
             (moved.received_at > '{{ since }}'::timestamp and moved.received_at <= now.until)

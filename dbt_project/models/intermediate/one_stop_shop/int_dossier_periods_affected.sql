@@ -20,6 +20,7 @@
 {%- set everything = counted is none or counted.data_as_of is none
     or counted.inputs_fingerprint != inputs_fingerprint()
     or not processed_same_loads('int_unit_procedure_periods_counted', 'int_dossiers_classified') %}
+{%- set last_count_at = "'" ~ counted.data_as_of ~ "'::timestamp" if not everything else none %}
 
 with periods as (
     select * from {{ ref('int_periods_evaluated') }}
@@ -97,7 +98,6 @@ spans as (
         moved_by_time.end_at,
         true as moved_by_time
     from {{ dossiers_moved_by_time(counted.data_as_of) }}
-    where moved_by_time.is_counted
 ),
 
 overlapping as (
@@ -118,12 +118,12 @@ overlapping as (
         -- of the day's dossiers)
         not (
             spans.open_facts_kept and spans.open_until > periods.evaluation_time
-            and periods.end_date + interval '23:59:59' <= '{{ counted.data_as_of }}'::timestamp
+            and periods.end_date + interval '23:59:59' <= {{ last_count_at }}
         )
         -- the data's time moves only the periods that were running
         and (
             not spans.moved_by_time
-            or periods.end_date + interval '23:59:59' > '{{ counted.data_as_of }}'::timestamp
+            or periods.end_date + interval '23:59:59' > {{ last_count_at }}
         )
 ),
 
@@ -132,11 +132,11 @@ whole_periods as (
     from periods
     where
         -- started since the last count: nothing counted yet
-        periods.start_date > '{{ counted.data_as_of }}'::date
+        periods.start_date > {{ last_count_at }}::date
         -- the data's time went back (dossiers purged): a running period's flags go back, which no difference
         -- of the dossiers moved forward gives
         or periods.evaluation_time
-        < least(periods.end_date + interval '23:59:59', '{{ counted.data_as_of }}'::timestamp)
+        < least(periods.end_date + interval '23:59:59', {{ last_count_at }})
 
     union
 
