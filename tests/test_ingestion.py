@@ -460,8 +460,8 @@ def test_two_loaders_given_the_same_new_file_at_once_load_it_once(ref_settings, 
 
 
 def test_a_key_repeated_across_blocks_is_seen_whatever_the_widths_beside_it():
-    """The key hashes depend on each value alone: a block of one-width codes and a block of mixed widths
-    hash the same code alike (two-column keys too, as tasks have)."""
+    """A key is seen again in a later block, whatever the widths of the codes beside it (two-column keys too, as
+    tasks have); a row not loaded does not count."""
     keys = KeyRepeats([0, 1])
     keys.add([pa.array(["T-0001", "T-0002"]), pa.array(["U1", "U1"])], np.ones(2, dtype=bool))
     keys.add([pa.array(["T-1", "T-0002-extra-long-code"]), pa.array(["U1", "U2"])], np.ones(2, dtype=bool))
