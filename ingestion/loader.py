@@ -359,16 +359,18 @@ class Loader:
         return moved
 
     def _reprocess_entity(self, contract: Contract) -> int:
-        """Re-validate `contract`'s open quarantine rows, one transaction per (file, extraction time)."""
+        """Re-validate `contract`'s open quarantine rows, one transaction per load that quarantined them (found by
+        quarantine's index on load_id: by file name and time, each load scanned every open row of the entity)."""
         conn = self.conn
         names = [f.name for f in contract.fields]
         open_scope = ("from quarantine.rows where source = %s and entity = %s and resolved_at is null "
                       "and validated_against is distinct from %s and record ? %s and not reasons[1] like %s")
         scope = [self.source, contract.entity, self.validated_against, contract.key[0], f"% {DUPLICATE_IN_FILE}"]
-        groups = conn.execute(f"select source_file, extracted_at {open_scope} group by 1, 2 order by 2, 1",
-                              scope).fetchall()
+        groups = conn.execute(
+            f"select load_id, source_file, extracted_at {open_scope} group by 1, 2, 3 order by 3, 2, 1", scope
+        ).fetchall()
         fixed_total = 0
-        for source_file, extracted_at in groups:
+        for quarantined_by, source_file, extracted_at in groups:
             try:  # rows of an archived month stay in quarantine until it is restored
                 ensure_month_partitions(conn, [contract.raw_table], extracted_at)
             except ArchivedMonth as exc:
@@ -376,9 +378,9 @@ class Loader:
                 continue
             with conn.transaction():
                 quarantined = conn.execute(  # (quarantine_id, source_line, record)
-                    f"select quarantine_id, source_line, record {open_scope} and source_file = %s "
-                    "and extracted_at = %s order by quarantine_id for update",
-                    [*scope, source_file, extracted_at],
+                    f"select quarantine_id, source_line, record {open_scope} and load_id = %s "
+                    "order by quarantine_id for update",
+                    [*scope, quarantined_by],
                 ).fetchall()
                 extracted = extracted_at.strftime("%Y-%m-%d %H:%M:%S")
                 columns = [clean_column(pa.array([str(record.get(n, "")) for _, _, record in quarantined],
