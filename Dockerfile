@@ -11,6 +11,13 @@ ENV PYTHONUNBUFFERED=1 \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/reformwh/dags \
     PATH=/opt/reformwh/.venv/bin:$PATH
 
+# LibreOffice turns the report into the PDF that is signed (README, "The periodic report"); Liberation 2 stands in
+# for Times New Roman with every Vietnamese letter.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libreoffice-writer-nogui \
+       fonts-liberation2 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home airflow \
     && mkdir -p /opt/reformwh /data/home /data/landing /opt/airflow/logs /opt/airflow/auth \
     && chown -R 50000:0 /opt/reformwh /data /opt/airflow

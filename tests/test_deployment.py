@@ -147,3 +147,5 @@ def test_image_installs_like_the_readme():
     # the DAGs and the manifest are where the image's Airflow looks
     assert "AIRFLOW__CORE__DAGS_FOLDER=/opt/reformwh/dags" in dockerfile
     assert "dbt_project/target/" in (PROJECT_ROOT / ".dockerignore").read_text()
+    # the report's PDF: LibreOffice, and fonts with every Vietnamese letter (README, "The periodic report")
+    assert "libreoffice-writer-nogui" in dockerfile and "fonts-liberation2" in dockerfile
