@@ -10,6 +10,8 @@ rather than one module each because their suites are generated from the same con
 
 from __future__ import annotations
 
+import hashlib
+
 from ingestion.contracts import CONTRACTS, Contract
 from ingestion.schema import parsed_column, raw_columns
 
@@ -46,9 +48,9 @@ SOURCE_RULES: dict[str, list] = {
 }
 
 
-def contract_suite(contract: Contract, table_columns: set[str]) -> Suite:
-    """The suite of one raw table; rules on columns the table lacks are left out (the column check
-    itself then fails and names them)."""
+def contract_suite(contract: Contract, table_columns: set[str], loads: list[int] | None = None) -> Suite:
+    """The suite of one raw table, over all its rows or, given `loads`, over the rows of those loads; rules on
+    columns the table lacks are left out (the column check itself then fails and names them)."""
     rules: list = []
     for f in contract.fields:
         if f.required == "file":
@@ -57,33 +59,49 @@ def contract_suite(contract: Contract, table_columns: set[str]) -> Suite:
                 rules.append(NotNull(parsed_column(f.name)))
     rules += [KIND_RULES[f.kind](parsed_column(f.name)) for f in contract.fields if f.kind in KIND_RULES]
     rules += SOURCE_RULES.get(contract.raw_table, [])
-    rules.append(latest_version_is_unique(contract))
+    rules.append(latest_version_is_unique(contract, of_the_batch_only=loads is not None))
     expected = HasColumns(tuple(name for name, _ in raw_columns(contract)))
-    return Suite(contract.raw_table, contract.raw_table, [expected, *applicable(rules, table_columns)])
+    query = None if loads is None else \
+        f"select * from {contract.raw_table} where load_id in ({', '.join(str(load) for load in loads)})"
+    return Suite(contract.raw_table, contract.raw_table, [expected, *applicable(rules, table_columns)], query=query)
 
 
-def latest_version_is_unique(contract: Contract) -> RowRule:
+def latest_version_is_unique(contract: Contract, of_the_batch_only: bool = False) -> RowRule:
     """The rows at a key's newest extraction agree: otherwise the key has two different "latest versions",
     and which one wins would depend on load order. Two steps, so the content is compared only for the
-    keys that repeat at their newest extraction (few), not for every row."""
+    keys that repeat at their newest extraction (few), not for every row. `of_the_batch_only`: for the keys of
+    the batch (the loads being checked), over all their rows in the table."""
     key = ", ".join(contract.key)
     content = "md5(row(" + ", ".join(f"t.{f.name}" for f in contract.fields) + ")::text)"
+    rows, keys = "{batch}", ""
+    if of_the_batch_only:
+        rows = "versions"
+        keys = f"versions as (select * from {contract.raw_table} where ({key}) in (select {key} from {{batch}})), "
     return RowRule(
         f"the newest extraction of each {key} is one version",
         "",
         needs=tuple(contract.key),
         query=(
-            f"with latest as (select {key}, max(extracted_at) as extracted_at from {{batch}} group by {key}), "
-            f"repeated as (select {key}, extracted_at from {{batch}} join latest using ({key}, extracted_at) "
+            f"with {keys}latest as (select {key}, max(extracted_at) as extracted_at from {rows} group by {key}), "
+            f"repeated as (select {key}, extracted_at from {rows} join latest using ({key}, extracted_at) "
             f"group by {key}, extracted_at having count(*) > 1) "
             f"select {key}, extracted_at, count(distinct {content}) as versions "
-            f"from repeated join {{batch}} as t using ({key}, extracted_at) "
+            f"from repeated join {rows} as t using ({key}, extracted_at) "
             f"group by {key}, extracted_at having count(distinct {content}) > 1"
         ),
     )
 
 
-def suites(columns: dict[str, set[str]]) -> list[Suite]:
-    """The raw suites of every contract; `columns` maps schema.table to the columns it has."""
-    return [contract_suite(contract, columns.get(contract.raw_table, set()))
+def suites(columns: dict[str, set[str]], loads: list[int] | None = None) -> list[Suite]:
+    """The raw suites of every contract; `columns` maps schema.table to the columns it has. Given `loads`, over
+    the rows of those loads only (none: no raw suite)."""
+    if loads is not None and not loads:
+        return []
+    return [contract_suite(contract, columns.get(contract.raw_table, set()), loads)
             for contracts in CONTRACTS.values() for contract in contracts]
+
+
+def fingerprint(suites: list[Suite]) -> str:
+    """A hash of what the raw suites check (their tables and rules): loads checked under another one are checked
+    again."""
+    return hashlib.sha256(repr([(s.table, s.rules) for s in suites]).encode()).hexdigest()

@@ -121,8 +121,23 @@ def table_columns(conn: psycopg.Connection) -> dict[str, dict[str, str]]:
     return columns
 
 
-def all_suites(columns: dict[str, dict[str, str]]) -> list[Suite]:
-    return raw.suites({t: set(c) for t, c in columns.items()}) + marts.suites(columns) + periods.suites(columns)
+def all_suites(columns: dict[str, dict[str, str]], raw_loads: list[int] | None = None) -> list[Suite]:
+    """Every suite; the raw suites over the rows of `raw_loads` only when given."""
+    return (raw.suites({t: set(c) for t, c in columns.items()}, raw_loads) + marts.suites(columns)
+            + periods.suites(columns))
+
+
+def raw_loads_to_check(conn: psycopg.Connection, raw_suites: str) -> list[int] | None:
+    """The loads whose raw rows no passed check validated under these raw suites (a hash: raw.fingerprint); None
+    when none ever was, or the suites changed since: then all of raw is checked. Raw only grows (a load's rows
+    are written once), so rows once validated need not be read again; `reformwh check --full` reads them all."""
+    if not conn.execute("select exists (select from audit.quality_checked_loads where raw_suites = %s)",
+                        [raw_suites]).fetchone()[0]:
+        return None
+    return [load for (load,) in conn.execute(
+        "select distinct load_id from audit.file_loads f where status <> 'rejected' and not exists "
+        "(select from audit.quality_checked_loads c where c.load_id = f.load_id and c.raw_suites = %s) order by 1",
+        [raw_suites]).fetchall()]
 
 
 def data_docs_dir(home: Path) -> Path:
@@ -295,8 +310,9 @@ def _update_data_docs(context, run_result) -> None:
     context.build_data_docs(site_names=[SITE], resource_identifiers=identifiers, build_index=True)
 
 
-def run(database_url: str, home: Path, progress: Callable[[str], None] = print) -> CheckResult:
-    """Validate every suite; record and return the results (the caller decides how to report failures)."""
+def run(database_url: str, home: Path, progress: Callable[[str], None] = print, full: bool = False) -> CheckResult:
+    """Validate every suite; record and return the results (the caller decides how to report failures). The raw
+    suites read only the loads no passed check validated (raw_loads_to_check), unless `full`."""
     from ingestion.schema import ensure_schema
 
     started = datetime.now(UTC)
@@ -305,11 +321,19 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
         ensure_schema(conn)
         columns = table_columns(conn)
         run_id = conn.execute("select nextval('audit.quality_run_id_seq')").fetchone()[0]
-    suites = all_suites(columns)
+        every_raw_suite = raw.suites({t: set(c) for t, c in columns.items()})
+        raw_suites = raw.fingerprint(every_raw_suite)
+        loads = None if full else raw_loads_to_check(conn, raw_suites)
+        # what a full pass covers: the loads committed before it starts
+        covered = loads if loads is not None else [load for (load,) in conn.execute(
+            "select distinct load_id from audit.file_loads where status <> 'rejected'").fetchall()]
+    suites = all_suites(columns, loads)
     with _gx_warnings_silenced():
         context = _context(home, database_url)
         checkpoint = _define(context, suites)
-        progress(f"checking {len(suites)} suite(s), {sum(len(s.rules) for s in suites)} expectation(s)…")
+        raw_scope = "all of raw" if loads is None else f"the raw rows of {len(loads)} load(s) not checked before"
+        progress(f"checking {len(suites)} suite(s), {sum(len(s.rules) for s in suites)} expectation(s), "
+                 f"{raw_scope}…")
         _prune_history(home, KEEP_RUNS - 1)  # this run makes KEEP_RUNS
         run_result = checkpoint.run()
         _update_data_docs(context, run_result)
@@ -321,11 +345,15 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print) 
     # GX's own success counts every failure; here a failed warning does not fail the run
     result = CheckResult(run_id, all(o.success or o.severity != "critical" for o in outcomes), outcomes,
                          time.perf_counter() - clock, index if index.exists() else None)
+    raw_passed = not any(o.suite in {s.name for s in every_raw_suite} for o in result.failures)
     with psycopg.connect(database_url, autocommit=True) as conn:
         for failure in result.failures + result.warnings:
             if failure.query:
                 failure.examples = _bad_row_examples(conn, failure, failure.query)
         _record(conn, result, started)
+        if raw_passed and covered:
+            conn.execute("insert into audit.quality_checked_loads (load_id, raw_suites, run_id) "
+                         "select unnest(%s::bigint[]), %s, %s on conflict do nothing", [covered, raw_suites, run_id])
     return result
 
 

@@ -169,6 +169,14 @@ alter table audit.mart_publications drop column if exists dossiers_batch;
 alter table audit.quality_runs add column if not exists warnings integer not null default 0;
 alter table audit.quality_results add column if not exists severity text not null default 'critical';
 create index if not exists quality_results_warned on audit.quality_results (run_id) where severity <> 'critical';
+-- the loads whose raw rows a `reformwh check` validated and passed, under which raw suites (a hash of their
+-- rules): a check validates only the rows of the loads not in here (expectations/runner.py), `--full` all of raw
+create table if not exists audit.quality_checked_loads (
+    load_id bigint not null,
+    raw_suites text not null,
+    run_id bigint not null references audit.quality_runs (run_id),
+    primary key (load_id, raw_suites)
+);
 -- the data steward's alerts on late sources (reformwh/orchestration.py check_freshness): one per lateness, with a
 -- daily reminder, not one per DAG run
 create table if not exists audit.freshness_alerts (

@@ -134,7 +134,7 @@ def cmd_report(args) -> int:
 def cmd_check(args) -> int:
     from reformwh import pipeline
 
-    return 0 if pipeline.check(_settings(), progress=print) else 1
+    return 0 if pipeline.check(_settings(), progress=print, full=args.full) else 1
 
 
 def _source(name: str) -> str:
@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=lambda args: __import__("reporting.letters", fromlist=["command"]).command(args, _settings()))
 
     p = sub.add_parser("check", help="run the data-quality suites (Great Expectations), record and print failures")
+    p.add_argument("--full", action="store_true",
+                   help="check all of raw, not only the loads no passed check has validated yet")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("freshness", help="how late each source is (dbt source freshness; thresholds tied to "

@@ -505,11 +505,12 @@ def report(settings: Settings, period_key: str, out_dir: Path | None = None, edi
     return result.files
 
 def check(settings: Settings, progress: Callable[[str], None] = print,
-          on_warnings: Callable[[list[str]], None] | None = None) -> bool:
+          on_warnings: Callable[[list[str]], None] | None = None, full: bool = False) -> bool:
     """Run the data-quality suites (expectations/) on raw and marts; record every result in
     audit.quality_results, update the Data Docs, print what failed. True when every expectation of severity
     critical holds: the cross-period checks (expectations/periods.py) are warnings, printed as WARNING and passed
-    to `on_warnings` (the quality DAG's steward alert), and the marts still count as checked."""
+    to `on_warnings` (the quality DAG's steward alert), and the marts still count as checked. The raw suites read
+    the loads no passed check has validated yet, or all of raw when `full` (expectations/runner.py)."""
     from expectations.runner import run
 
     # GX logs an INFO line per expectation and setting (`_get_default_value called with key …`): more than half
@@ -517,7 +518,7 @@ def check(settings: Settings, progress: Callable[[str], None] = print,
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with reading_marts(settings, "check", progress):
         publication, _ = current_publication(settings)
-        result = run(settings.database_url, settings.home, progress=progress)
+        result = run(settings.database_url, settings.home, progress=progress, full=full)
         # which marts the run checked: the report DAG reports only on a publication that passed
         with connect(settings) as conn:
             conn.execute("update audit.quality_runs set publication_id = %s where run_id = %s",

@@ -126,7 +126,8 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
         monkeypatch.setenv("REFORMWH_DATABASE_URL", built.database_url)
         monkeypatch.setenv("REFORMWH_HOME", str(built.home))
         capsys.readouterr()
-        assert cli.main(["check"]) == 1
+        # the rows were written under loads a check has validated already: only a full check reads them again
+        assert cli.main(["check", "--full"]) == 1
         out = capsys.readouterr().out
         assert "FAILED marts.reform_quarter [" in out and "counts are not negative (1 unexpected" in out
         assert "FAILED raw.one_stop_shop__dossiers [channel_parsed]: expect_column_values_to_be_in_set" in out
@@ -148,6 +149,41 @@ def test_check_fails_naming_table_column_and_expectation(built, monkeypatch, cap
     finally:
         execute(built, "delete from raw.one_stop_shop__dossiers where channel_parsed = 7")
         assert pipeline.build(built, progress=lambda _: None, quiet=True)
+
+
+def test_a_check_reads_the_raw_rows_of_new_loads_only(built):
+    """Raw only grows, so a check validates the rows of the loads no passed check validated yet: nothing when
+    no load came, the new load's rows when one did (a bad row there fails the check, and the load stays to be
+    checked), and every row with --full."""
+    raw = "raw.one_stop_shop__dossiers"
+    total = query(built, f"select count(*) from {raw}")[0][0]
+    assert pipeline.check(built, progress=lambda _: None, full=True)
+    assert results(built, latest_run(built))[(raw, "channel_parsed", "expect_column_values_to_be_in_set")] == (
+        True, 0, total)
+    lines: list[str] = []
+    assert pipeline.check(built, progress=lines.append)
+    assert not any(suite == raw for suite, _, _ in results(built, latest_run(built)))
+    assert any("the raw rows of 0 load(s) not checked before" in line for line in lines)
+
+    # a new load whose one row has a channel outside its code set
+    load = query(built, "select nextval('audit.load_id_seq')")[0][0]
+    execute(built, "insert into audit.file_loads select (jsonb_populate_record(null::audit.file_loads, to_jsonb(f) "
+                   "|| jsonb_build_object('load_id', %s, 'file_sha256', 'not a file'))).* from audit.file_loads f "
+                   "where status = 'loaded' order by load_id limit 1", [load])
+    execute(built, f"insert into {raw} select (jsonb_populate_record(null::{raw}, to_jsonb(r) "
+                   "|| jsonb_build_object('load_id', %s, 'channel_parsed', 7))).* from raw.one_stop_shop__dossiers r "
+                   "order by dossier_code limit 1", [load])
+    try:
+        for _ in range(2):  # failed, so checked again by the next run
+            assert not pipeline.check(built, progress=lambda _: None)
+            recorded = results(built, latest_run(built))
+            assert recorded[(raw, "channel_parsed", "expect_column_values_to_be_in_set")] == (False, 1, 1)
+            assert recorded[(raw, "dossier_code", "expect_column_values_to_not_be_null")] == (True, 0, 1)
+        assert query(built, "select count(*) from audit.quality_checked_loads where load_id = %s", [load]) == [(0,)]
+    finally:
+        execute(built, f"delete from {raw} where load_id = %s", [load])
+        execute(built, "delete from audit.file_loads where load_id = %s", [load])
+    assert pipeline.check(built, progress=lambda _: None)
 
 
 def rule_names(suite) -> list[str]:
