@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import time
 import uuid
 import warnings
 from pathlib import Path
+from statistics import median
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,9 +141,6 @@ def main() -> None:
         loads.append(ingest(base, url, path))
         print(f"run {run}: raw COPY {copies[-1][0]:6.2f}s, ingest {loads[-1]['seconds']:6.2f}s "
               f"(loader CPU {loads[-1]['cpu']:.2f}s, rest of the machine {loads[-1]['other_cpu']:.2f}s)")
-
-    def median(values) -> float:
-        return statistics.median(values)
 
     copy_seconds, ingest_seconds = median(c[0] for c in copies), median(r["seconds"] for r in loads)
     a, b = rows / copy_seconds, rows / ingest_seconds

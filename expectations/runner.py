@@ -127,17 +127,17 @@ def all_suites(columns: dict[str, dict[str, str]], raw_loads: list[int] | None =
             + periods.suites(columns))
 
 
-def raw_loads_to_check(conn: psycopg.Connection, raw_suites: str) -> list[int] | None:
-    """The loads whose raw rows no passed check validated under these raw suites (a hash: raw.fingerprint); None
-    when none ever was, or the suites changed since: then all of raw is checked. Raw only grows (a load's rows
-    are written once), so rows once validated need not be read again; `reformwh check --full` reads them all."""
-    if not conn.execute("select exists (select from audit.quality_checked_loads where raw_suites = %s)",
-                        [raw_suites]).fetchone()[0]:
-        return None
-    return [load for (load,) in conn.execute(
+def raw_loads_to_check(conn: psycopg.Connection, raw_suites: str) -> tuple[list[int], bool]:
+    """The loads whose raw rows no passed check validated under these raw suites (a hash: raw.fingerprint), and
+    whether any load was. Raw only grows (a load's rows are written once), so rows once validated need not be
+    read again; when none was (a first check, or the suites changed), all of raw is read."""
+    unchecked = [load for (load,) in conn.execute(
         "select distinct load_id from audit.file_loads f where status <> 'rejected' and not exists "
         "(select from audit.quality_checked_loads c where c.load_id = f.load_id and c.raw_suites = %s) order by 1",
         [raw_suites]).fetchall()]
+    any_checked = conn.execute("select exists (select from audit.quality_checked_loads where raw_suites = %s)",
+                               [raw_suites]).fetchone()[0]
+    return unchecked, any_checked
 
 
 def data_docs_dir(home: Path) -> Path:
@@ -323,10 +323,8 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print, 
         run_id = conn.execute("select nextval('audit.quality_run_id_seq')").fetchone()[0]
         every_raw_suite = raw.suites({t: set(c) for t, c in columns.items()})
         raw_suites = raw.fingerprint(every_raw_suite)
-        loads = None if full else raw_loads_to_check(conn, raw_suites)
-        # what a full pass covers: the loads committed before it starts
-        covered = loads if loads is not None else [load for (load,) in conn.execute(
-            "select distinct load_id from audit.file_loads where status <> 'rejected'").fetchall()]
+        unchecked, any_checked = raw_loads_to_check(conn, raw_suites)
+        loads = unchecked if any_checked and not full else None  # None: all of raw
     suites = all_suites(columns, loads)
     with _gx_warnings_silenced():
         context = _context(home, database_url)
@@ -345,15 +343,16 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print, 
     # GX's own success counts every failure; here a failed warning does not fail the run
     result = CheckResult(run_id, all(o.success or o.severity != "critical" for o in outcomes), outcomes,
                          time.perf_counter() - clock, index if index.exists() else None)
-    raw_passed = not any(o.suite in {s.name for s in every_raw_suite} for o in result.failures)
+    raw_names = {s.name for s in every_raw_suite}
+    raw_passed = not any(o.suite in raw_names for o in result.failures)
     with psycopg.connect(database_url, autocommit=True) as conn:
         for failure in result.failures + result.warnings:
             if failure.query:
                 failure.examples = _bad_row_examples(conn, failure, failure.query)
         _record(conn, result, started)
-        if raw_passed and covered:
+        if raw_passed and unchecked:  # a full pass also covers only the loads committed before it started
             conn.execute("insert into audit.quality_checked_loads (load_id, raw_suites, run_id) "
-                         "select unnest(%s::bigint[]), %s, %s on conflict do nothing", [covered, raw_suites, run_id])
+                         "select unnest(%s::bigint[]), %s, %s on conflict do nothing", [unchecked, raw_suites, run_id])
     return result
 
 
