@@ -26,10 +26,10 @@ declare
 begin
     if to_regclass(name) is null then
         perform pg_advisory_xact_lock(hashtext('reformwh.raw_partitions'));
-        if to_regclass(name) is null then
-            execute format('create table %s partition of %s for values from (%L) to (%L)',
-                           name, parent, first_day, (first_day + interval '1 month')::date);
-        end if;
+        -- not to_regclass again: a name looked up before the wait stays cached, and another loader may have
+        -- made this partition meanwhile; CREATE reads the catalogue afresh once it holds the schema's lock
+        execute format('create table if not exists %s partition of %s for values from (%L) to (%L)',
+                       name, parent, first_day, (first_day + interval '1 month')::date);
     end if;
     return name;
 end $$;

@@ -235,8 +235,11 @@ def ensure_schema(conn: psycopg.Connection) -> None:
             [expected_relations(), columns]).fetchone()[0]
         # raw tables made before raw was partitioned by month (ingestion/partitions.py) are converted
         missing += len(unpartitioned(conn, raw_tables))
-        missing += conn.execute("select to_regprocedure('raw.create_month_partition(regclass, date)') is null"
-                                ).fetchone()[0]
+        # the partition function missing or an older body of it (CREATE OR REPLACE below brings the current one)
+        missing += conn.execute(
+            "select coalesce((select prosrc from pg_proc "
+            "where oid = to_regprocedure('raw.create_month_partition(regclass, date)')), '') <> %s",
+            [PARTITION_FUNCTION.split("$$")[1]]).fetchone()[0]
     if not missing:
         return
     with conn.transaction():

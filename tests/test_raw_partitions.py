@@ -246,3 +246,48 @@ def test_archived_months_leave_the_marts_as_a_full_build_gives_them(make_setting
     assert query(archived, f"select count(*) from {DOSSIERS}")[0][0] == counts[DOSSIERS] + late_rows
     assert pipeline.build(archived, progress=lambda _: None, quiet=True, full_refresh=True)
     _assert_same_marts(expected, _marts(archived))
+
+
+def test_a_month_partition_made_meanwhile_by_another_loader_is_taken_as_made(make_settings):
+    """Two loaders of one source that both find a month's partition missing: the second waits for the first's lock
+    on making partitions, then must see the partition the first committed (not fail with DuplicateTable: the
+    name it looked up before waiting stays cached until something makes the server read the catalogue again)."""
+    import threading
+
+    settings = make_settings()
+    with pipeline.connect(settings) as conn:
+        ensure_schema(conn)
+    partition = f"{DOSSIERS}_2031_01"
+    make = "select raw.create_month_partition(%s::regclass, date '2031-01-01')"
+    with pipeline.connect(settings) as first, pipeline.connect(settings) as second:
+        waiting_pid = second.info.backend_pid
+        failures = []
+
+        def second_loader():
+            try:
+                second.execute(make, [DOSSIERS])
+            except psycopg.Error as exc:
+                failures.append(exc)
+
+        with first.transaction():
+            first.execute(make, [DOSSIERS])  # made, holding the lock on making partitions until it commits
+            thread = threading.Thread(target=second_loader)
+            thread.start()
+            for _ in range(300):  # until the second waits for that lock (having found no such partition)
+                if first.execute("select %s = any(pg_blocking_pids(%s))",
+                                 [first.info.backend_pid, waiting_pid]).fetchone()[0]:
+                    break
+                thread.join(0.05)
+            else:
+                pytest.fail("the second loader never waited for the first")
+        thread.join(30)
+        assert failures == []
+        assert query(settings, "select count(*) from pg_inherits where inhrelid = %s::regclass", [partition]) == [(1,)]
+
+    # a warehouse made before this fix has the function that failed: the next load replaces it
+    current = query(settings, "select prosrc from pg_proc where proname = 'create_month_partition'")[0][0]
+    execute(settings, "create or replace function raw.create_month_partition(parent regclass, first_day date) "
+                      "returns text language sql as $$ select 'the old body' $$")
+    results = pipeline.ingest(settings, "one_stop_shop", [SAMPLES / "one_stop_shop" / "ho_so_20250616.csv"])
+    assert [r.status for r in results] == ["loaded"]
+    assert query(settings, "select prosrc from pg_proc where proname = 'create_month_partition'") == [(current,)]
