@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from .rules import Range, RowRule, Suite, ValueSet, applicable
 
-REPORT_STATUSES = ("not_required", "awaited", "on_time", "late", "missing")
-
 INTEGER_TYPES = {"bigint", "integer", "smallint"}
 # integers that are not counts (scores and points may be negative: penalties)
 NOT_COUNTS = ("year", "rank", "channel", "status_code", "score", "points")

@@ -77,24 +77,6 @@ class NotNull:
 
 
 @dataclass(frozen=True)
-class Unique:
-    """No combination of these columns repeats (one row per key)."""
-
-    key: tuple[str, ...]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.key
-
-    def expectation(self):
-        import great_expectations.expectations as gxe
-
-        if len(self.key) == 1:
-            return gxe.ExpectColumnValuesToBeUnique(column=self.key[0])
-        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(self.key))
-
-
-@dataclass(frozen=True)
 class HasColumns:
     """The table has at least these columns (more are allowed: the contracts only ever add)."""
 

@@ -74,11 +74,6 @@ REPORT_GAPS = ("REPORT_MISSING", "REPORT_LATE")
 LEVEL_LABELS = {"province": "Cấp tỉnh", "department": "Sở, ban, ngành", "district": "Cấp huyện",
                 "commune": "Cấp xã"}
 
-REPORT_STATUS_LABELS = {
-    "on_time": "đúng hạn", "late": "trễ hạn", "missing": "không gửi", "awaited": "chưa đến hạn, chưa nhận",
-    "not_required": "không phải báo cáo",
-}
-
 
 def difference(current, other):
     """The change between two rates as printed: both rounded to the printed two decimals first, so that

@@ -10,7 +10,6 @@ from datetime import date, datetime
 import psycopg
 from psycopg.rows import dict_row
 
-REPORTED_SUFFIXES = ("Q1", "H1", "Q3", "Y")
 PERIOD_MARTS = {"quarter": "reform_quarter", "half": "reform_semester", "year": "reform_annual"}
 
 DOCUMENT_COLUMNS = ("docs_outgoing", "docs_outgoing_electronic", "docs_digitally_signed", "e_document_rate",
@@ -84,11 +83,6 @@ class ReportData:
 def _rows(conn: psycopg.Connection, sql: str, params=None) -> list[dict]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql, params).fetchall()
-
-
-def reported_periods(conn: psycopg.Connection) -> list[dict]:
-    return _rows(conn, """select * from marts.dim_period where calendar = 'official'
-                          and province_report_deadline is not null order by end_date""")
 
 
 def latest_reportable_period(conn: psycopg.Connection) -> str | None:

@@ -1337,14 +1337,6 @@ class SampleReport:
     rejected: dict[Path, str] = field(default_factory=dict)
     extraction_times: dict[Path, datetime] = field(default_factory=dict)
     dossiers: int = 0
-    transfers: int = 0
-
-    def bad_totals(self) -> dict[str, int]:
-        out = dict.fromkeys(BAD_ROW_KINDS, 0)
-        for counts in self.bad_rows.values():
-            for k, v in counts.items():
-                out[k] += v
-        return out
 
 
 def _simulate_all(world: DossierSimulator, n_total: int) -> list[Dossier]:
@@ -1369,7 +1361,7 @@ def generate_samples(
     dossiers = _simulate_all(world, n_total)
     _assign_codes(dossiers)
     report = SampleReport(dossiers=len(dossiers))
-    report.transfers = world.add_transfers(dossiers)
+    world.add_transfers(dossiers)
 
     by_day: dict[date, list[int]] = {}
     for i, d in enumerate(dossiers):
