@@ -177,20 +177,28 @@ def _prune_history(home: Path, keep: int) -> None:
 
 
 def _asset(source, spec: Suite):
-    """The suite's table asset, or query asset for a suite over a query; kept across runs (validation definitions
-    refer to it) unless its query changed."""
+    """The suite's table asset (over spec.batch); kept across runs (validation definitions refer to it) unless it
+    reads another table (or is a query asset, as suites over a query were before they were written to a table)."""
+    schema, table = spec.batch.split(".", 1)
     try:
         asset = source.get_asset(spec.name)
     except LookupError:
         asset = None
-    if asset is not None and getattr(asset, "query", None) == spec.query:
+    if asset is not None and (getattr(asset, "schema_name", None), getattr(asset, "table_name", None)) == (
+            schema, table):
         return asset
     if asset is not None:
         source.delete_asset(spec.name)
-    if spec.query:
-        return source.add_query_asset(spec.name, query=spec.query)
-    schema, table = spec.table.split(".", 1)
     return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
+
+
+def _write_query_rows(conn: psycopg.Connection, suites: list[Suite]) -> None:
+    """The rows of each suite over a query, into its table (Suite.batch), for GX to read as often as it likes."""
+    for spec in suites:
+        if spec.query:
+            with conn.transaction():
+                conn.execute(f"drop table if exists {spec.batch}")
+                conn.execute(f"create table {spec.batch} as {spec.query}")
 
 
 def _define(context, suites: list[Suite]):
@@ -325,7 +333,8 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print, 
         raw_suites = raw.fingerprint(every_raw_suite)
         unchecked, any_checked = raw_loads_to_check(conn, raw_suites)
         loads = unchecked if any_checked and not full else None  # None: all of raw
-    suites = all_suites(columns, loads)
+        suites = all_suites(columns, loads)
+        _write_query_rows(conn, suites)
     with _gx_warnings_silenced():
         context = _context(home, database_url)
         checkpoint = _define(context, suites)
