@@ -93,15 +93,13 @@ def _shift_query() -> str:
 
 LATE_QUERY = (
     "with reported as (select period_key, max(generated_at) as reported_at from reports.report_runs "
-    "group by period_key), "
-    "arrivals as (select dossier_code, min(loaded_at) as first_loaded_at from raw.one_stop_shop__dossiers "
-    "group by dossier_code) "
+    "group by period_key) "
     "select r.period_key, d.unit_code, r.reported_at, count(*) as dossiers, "
     "count(*) filter (where a.first_loaded_at > r.reported_at) as late_arrivals, "
     "round(count(*) filter (where a.first_loaded_at > r.reported_at)::numeric / count(*), 4) as late_share "
     "from reported as r join marts.dim_period as p using (period_key) "
     "join marts.fct_dossier as d on d.received_at >= p.start_date and d.received_at < p.end_date + 1 "
-    "join arrivals as a using (dossier_code) "
+    "join intermediate.int_dossier_arrivals as a using (dossier_code) "
     "group by r.period_key, d.unit_code, r.reported_at"
 )
 
@@ -134,7 +132,7 @@ CROSS_PERIOD_CHECKS: dict[str, CrossPeriodCheck] = {
                            "the quarters before"),)),
     "cross_period.late_arrivals": CrossPeriodCheck(
         "raw.one_stop_shop__dossiers", LATE_QUERY,
-        ("reports.report_runs", "raw.one_stop_shop__dossiers", "marts.fct_dossier", "marts.dim_period"),
+        ("reports.report_runs", "intermediate.int_dossier_arrivals", "marts.fct_dossier", "marts.dim_period"),
         (Range("late_share", maximum=MAX_LATE_SHARE, show=("period_key", "unit_code", "late_arrivals", "dossiers"),
                description=f"at most {MAX_LATE_SHARE:.0%} of a unit's dossiers of a reported period were first "
                            "loaded after the period's latest report"),)),

@@ -28,8 +28,9 @@ CHECKPOINT = "reformwh"
 SITE = "local_site"
 BATCH = "all rows"
 URL_VARIABLE = "REFORMWH_GX_WAREHOUSE_URL"
-# the schemas whose tables are checked, or read by a cross-period check (reports: the reports sent)
-CHECKED_SCHEMAS = ("raw", "marts", "reports")
+# the schemas whose tables are checked, or read by a cross-period check (reports: the reports sent;
+# intermediate: when each dossier arrived, int_dossier_arrivals)
+CHECKED_SCHEMAS = ("raw", "marts", "reports", "intermediate")
 # Data Docs keep the last runs (the index is rebuilt from all stored results, so it must stay small);
 # audit.quality_results keeps every result.
 KEEP_RUNS = 30

@@ -123,6 +123,11 @@ def test_incremental_builds_equal_one_full_build(make_settings, samples):
         data_as_of = query(incremental, "select max(data_as_of) from intermediate.int_periods_evaluated")[0][0]
     loaded = query(incremental, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
     assert loaded == query(full, "select count(*) from raw.one_stop_shop__dossiers")[0][0]
+    # when each dossier first arrived, kept build by build, is what all of raw says
+    arrivals = "select dossier_code, first_loaded_at from intermediate.int_dossier_arrivals order by 1"
+    assert query(incremental, arrivals) == query(
+        incremental, "select dossier_code, min(loaded_at) from raw.one_stop_shop__dossiers group by 1 order by 1")
+    assert len(set(query(incremental, "select first_loaded_at from intermediate.int_dossier_arrivals"))) > 1
 
     # the incremental models did build incrementally: the last build claimed only its batch's loads
     claimed = dict(query(incremental, "select model, count(*) from intermediate.incremental_loads as l "
