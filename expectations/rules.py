@@ -162,7 +162,7 @@ class Suite:
     def batch(self) -> str:
         """The table GX validates, and what `{batch}` stands for in a row rule's query run outside GX: the rows of
         `query` are written to a table of audit first (runner.py), because GX would run the query once for each
-        metric it computes (four times for one Range: at 10M dossiers 4 x 14 s)."""
+        metric it computes (four times for one Range)."""
         return f"audit.{self.name.replace('.', '__')}" if self.query else self.table
 
     def expectations(self) -> list:
