@@ -148,9 +148,9 @@ def applicable(rules: Iterable, table_columns: set[str]) -> list:
 
 @dataclass
 class Suite:
-    """One GX expectation suite over one table, or over the rows of `query` (`table` then names the table its
-    findings are about). `severity` is GX's: a failed `critical` expectation fails the check, a failed `warning`
-    is reported and recorded but the marts still count as checked."""
+    """One GX expectation suite over one table, or over the rows of `query` (a GX query asset; `table` then
+    names the table its findings are about). `severity` is GX's: a failed `critical` expectation fails the
+    check, a failed `warning` is reported and recorded but the marts still count as checked."""
 
     name: str
     table: str  # schema.table
@@ -160,10 +160,8 @@ class Suite:
 
     @property
     def batch(self) -> str:
-        """The table GX validates, and what `{batch}` stands for in a row rule's query run outside GX: the rows of
-        `query` are written to a table of audit first (runner.py), because GX would run the query once for each
-        metric it computes (four times for one Range)."""
-        return f"audit.{self.name.replace('.', '__')}" if self.query else self.table
+        """What `{batch}` stands for in a row rule's query, run outside GX."""
+        return f"({self.query}) as batch" if self.query else self.table
 
     def expectations(self) -> list:
         from great_expectations.expectations.metadata_types import FailureSeverity

@@ -29,7 +29,7 @@ SITE = "local_site"
 BATCH = "all rows"
 URL_VARIABLE = "REFORMWH_GX_WAREHOUSE_URL"
 # the schemas whose tables are checked, or read by a cross-period check (reports: the reports sent;
-# intermediate: when each dossier arrived, int_dossier_arrivals)
+# intermediate: when each dossier first arrived, int_dossier_arrivals)
 CHECKED_SCHEMAS = ("raw", "marts", "reports", "intermediate")
 # Data Docs keep the last runs (the index is rebuilt from all stored results, so it must stay small);
 # audit.quality_results keeps every result.
@@ -178,28 +178,20 @@ def _prune_history(home: Path, keep: int) -> None:
 
 
 def _asset(source, spec: Suite):
-    """The suite's table asset (over spec.batch); kept across runs (validation definitions refer to it) unless it
-    reads another table (or is a query asset, as suites over a query were before they were written to a table)."""
-    schema, table = spec.batch.split(".", 1)
+    """The suite's table asset, or query asset for a suite over a query; kept across runs (validation definitions
+    refer to it) unless its query changed."""
     try:
         asset = source.get_asset(spec.name)
     except LookupError:
         asset = None
-    if asset is not None and (getattr(asset, "schema_name", None), getattr(asset, "table_name", None)) == (
-            schema, table):
+    if asset is not None and getattr(asset, "query", None) == spec.query:
         return asset
     if asset is not None:
         source.delete_asset(spec.name)
+    if spec.query:
+        return source.add_query_asset(spec.name, query=spec.query)
+    schema, table = spec.table.split(".", 1)
     return source.add_table_asset(spec.name, table_name=table, schema_name=schema)
-
-
-def _write_query_rows(conn: psycopg.Connection, suites: list[Suite]) -> None:
-    """The rows of each suite over a query, into its table (Suite.batch), for GX to read as often as it likes."""
-    for spec in suites:
-        if spec.query:
-            with conn.transaction():
-                conn.execute(f"drop table if exists {spec.batch}")
-                conn.execute(f"create table {spec.batch} as {spec.query}")
 
 
 def _define(context, suites: list[Suite]):
@@ -278,13 +270,14 @@ def _outcomes(spec: Suite, validation) -> list[Outcome]:
 
 
 def _bad_row_examples(conn: psycopg.Connection, outcome: Outcome, query: str) -> str | None:
-    """A few of the rows a failed row rule found (GX's SUMMARY results carry only their count)."""
+    """A few of the rows a failed row rule found (GX's SUMMARY results carry only their count): the first in the
+    order of their shown values, so that the same findings show the same examples whatever plan found them."""
     from psycopg.rows import dict_row
 
     try:
         with conn.cursor(row_factory=dict_row) as cursor:
             rows = cursor.execute(f"select * from ({query.replace('{batch}', outcome.batch or outcome.table)}) as bad "
-                                  f"limit {EXAMPLES}").fetchall()
+                                  f"order by bad::text limit {EXAMPLES}").fetchall()
     except psycopg.Error:
         return None
     return json.dumps(rows, default=str, ensure_ascii=False)
@@ -334,8 +327,7 @@ def run(database_url: str, home: Path, progress: Callable[[str], None] = print, 
         raw_suites = raw.fingerprint(every_raw_suite)
         unchecked, any_checked = raw_loads_to_check(conn, raw_suites)
         loads = unchecked if any_checked and not full else None  # None: all of raw
-        suites = all_suites(columns, loads)
-        _write_query_rows(conn, suites)
+    suites = all_suites(columns, loads)
     with _gx_warnings_silenced():
         context = _context(home, database_url)
         checkpoint = _define(context, suites)

@@ -235,10 +235,11 @@ def ensure_schema(conn: psycopg.Connection) -> None:
             [expected_relations(), columns]).fetchone()[0]
         # raw tables made before raw was partitioned by month (ingestion/partitions.py) are converted
         missing += len(unpartitioned(conn, raw_tables))
-        # the partition function missing or an older body of it (CREATE OR REPLACE below brings the current one)
+        # the partition function missing, or an older body of it that this role may replace (CREATE OR REPLACE
+        # below; a loader that may not waits for the next command run by the owner, a build or a check)
         missing += conn.execute(
-            "select coalesce((select prosrc from pg_proc "
-            "where oid = to_regprocedure('raw.create_month_partition(regclass, date)')), '') <> %s",
+            "select coalesce((select prosrc <> %s and pg_has_role(current_user, proowner, 'USAGE') from pg_proc "
+            "where oid = to_regprocedure('raw.create_month_partition(regclass, date)')), true)",
             [PARTITION_FUNCTION.split("$$")[1]]).fetchone()[0]
     if not missing:
         return
