@@ -605,11 +605,10 @@ class DossierSimulator:
             day += timedelta(days=1)
         return due
 
-    def add_transfers(self, dossiers: list[Dossier]) -> int:
+    def add_transfers(self, dossiers: list[Dossier]) -> None:
         """Open dossiers of a unit that closes move to its successor (half of them) or, for a district, to a
         commune of the district that carries on (a third of them): the unit of a later version changes."""
         reg, rng = self.reg, self.rng
-        moved = 0
         for d in dossiers:
             if d.received_day is None:
                 continue
@@ -641,8 +640,6 @@ class DossierSimulator:
                 d.events.append((at, "unit", target))
                 d.events.sort(key=lambda e: e[0])
                 d.last_t = max(d.last_t, at)
-                moved += 1
-        return moved
 
 
 def _assign_codes(dossiers: list[Dossier]) -> None:
